@@ -1,0 +1,160 @@
+"""Pure-ASGI middleware: request id + JSON access log + metrics, body limit, rate limit.
+
+Pure ASGI (not ``BaseHTTPMiddleware``) so streaming responses and background
+tasks of other routers keep working and the per-request overhead stays small.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+import uuid
+from typing import Any
+
+from prometheus_client import CollectorRegistry, Counter, Histogram
+
+from apps_api.errors import PROBLEM_MEDIA_TYPE, problem_bytes
+from apps_api.logs import request_id_var
+from apps_api.ratelimit import RateLimiter, retry_after
+from apps_api.security import TokenError, decode_access_token
+
+log = logging.getLogger("apps_api.access")
+Scope = dict[str, Any]
+
+
+async def send_problem(send, status: int, detail: str, headers: list[tuple[bytes, bytes]] | None = None) -> None:
+    body = problem_bytes(status, detail)
+    await send({"type": "http.response.start", "status": status,
+                "headers": [(b"content-type", PROBLEM_MEDIA_TYPE.encode()),
+                            (b"content-length", str(len(body)).encode()),
+                            (b"x-request-id", request_id_var.get().encode()), *(headers or [])]})
+    await send({"type": "http.response.body", "body": body})
+
+
+class Metrics:
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry()
+        self.requests = Counter("api_requests_total", "HTTP requests", ["method", "route", "status"],
+                                registry=self.registry)
+        self.latency = Histogram("api_request_duration_seconds", "Request latency", ["method", "route"],
+                                 registry=self.registry,
+                                 buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5))
+
+
+class RequestContextMiddleware:
+    def __init__(self, app, metrics: Metrics, log_requests: bool = True) -> None:
+        self.app, self.metrics, self.log_requests = app, metrics, log_requests
+
+    async def __call__(self, scope: Scope, receive, send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        incoming = dict(scope["headers"]).get(b"x-request-id", b"").decode("latin-1")
+        rid = incoming if 0 < len(incoming) <= 64 and incoming.isprintable() else uuid.uuid4().hex
+        token = request_id_var.set(rid)
+        started = time.perf_counter()
+        status_holder = [500]
+
+        async def _send(message) -> None:
+            if message["type"] == "http.response.start":
+                status_holder[0] = message["status"]
+                message.setdefault("headers", [])
+                message["headers"] = [*message["headers"], (b"x-request-id", rid.encode())]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, _send)
+        finally:
+            elapsed = time.perf_counter() - started
+            route = scope.get("route")
+            route_path = getattr(route, "path", None) or "<unmatched>"
+            self.metrics.requests.labels(scope["method"], route_path, str(status_holder[0])).inc()
+            self.metrics.latency.labels(scope["method"], route_path).observe(elapsed)
+            if self.log_requests:
+                log.info("request", extra={"method": scope["method"], "path": scope["path"],
+                                           "route": route_path, "status": status_holder[0],
+                                           "duration_ms": round(elapsed * 1000, 2),
+                                           "client": (scope.get("client") or ("", 0))[0]})
+            request_id_var.reset(token)
+
+
+class _TooLarge(Exception):
+    pass
+
+
+class BodySizeLimitMiddleware:
+    def __init__(self, app, max_bytes: int) -> None:
+        self.app, self.max_bytes = app, max_bytes
+
+    async def __call__(self, scope: Scope, receive, send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared = dict(scope["headers"]).get(b"content-length")
+        limit_msg = f"request body exceeds {self.max_bytes} bytes"
+        if declared is not None:
+            try:
+                too_big = int(declared) > self.max_bytes
+            except ValueError:
+                await send_problem(send, 400, "invalid Content-Length header")
+                return
+            if too_big:
+                await send_problem(send, 413, limit_msg)
+                return
+        seen = 0
+        started = [False]
+
+        async def _receive():
+            nonlocal seen
+            message = await receive()
+            if message["type"] == "http.request":
+                seen += len(message.get("body", b""))
+                if seen > self.max_bytes:
+                    raise _TooLarge
+            return message
+
+        async def _send(message) -> None:
+            if message["type"] == "http.response.start":
+                started[0] = True
+            await send(message)
+
+        try:
+            await self.app(scope, _receive, _send)
+        except _TooLarge:
+            if not started[0]:
+                await send_problem(send, 413, limit_msg)
+
+
+class RateLimitMiddleware:
+    """Per-IP bucket for every request, plus a per-user bucket when a valid token is sent."""
+
+    EXEMPT = ("/healthz", "/readyz", "/metrics")
+
+    def __init__(self, app, limiter: RateLimiter, jwt_secret: str, ip_rate: float, ip_burst: int,
+                 user_rate: float, user_burst: int) -> None:
+        self.app, self.limiter, self.secret = app, limiter, jwt_secret
+        self.ip_rate, self.ip_burst, self.user_rate, self.user_burst = ip_rate, ip_burst, user_rate, user_burst
+
+    async def __call__(self, scope: Scope, receive, send) -> None:
+        if scope["type"] != "http" or scope["path"] in self.EXEMPT:
+            await self.app(scope, receive, send)
+            return
+        ip = (scope.get("client") or ("unknown", 0))[0]
+        wait = self.limiter.take(f"ip:{ip}", self.ip_rate, self.ip_burst)
+        if wait > 0:
+            await send_problem(send, 429, f"too many requests from {ip}; slow down",
+                               [(b"retry-after", retry_after(wait).encode())])
+            return
+        auth = dict(scope["headers"]).get(b"authorization", b"")
+        if auth[:7].lower() == b"bearer ":
+            try:
+                user_id = decode_access_token(self.secret, auth[7:].decode("latin-1")).user_id
+            except TokenError:
+                user_id = None  # the route answers 401
+            if user_id:
+                wait = self.limiter.take(f"user:{user_id}", self.user_rate, self.user_burst)
+                if wait > 0:
+                    await send_problem(send, 429, "too many requests for this user; slow down",
+                                       [(b"retry-after", retry_after(wait).encode())])
+                    return
+        await self.app(scope, receive, send)

@@ -1,0 +1,103 @@
+"""Crawl a site and bring the search index up to date, in one call.
+
+This is what the CLI (``suuupra crawl run``) and the Dagster asset run. The index
+update is incremental: unchanged pages are skipped by content hash, changed pages
+are re-chunked, disappeared pages are deleted. ``rebuild=True`` instead builds a
+fresh collection and swaps the alias (blue/green), e.g. after changing the
+chunker or the embedding model.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from crawlers.crawler import CrawlConfig, CrawlResult, crawl
+
+
+@dataclass
+class CrawlIndexReport:
+    crawl: CrawlResult
+    index: Any = None  # rag.index.IndexStats
+    snapshot_path: Path | None = None
+    base_url: str = ""
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def write_snapshot(result: CrawlResult, source: str) -> Path:
+    """Atomically write the crawled documents as JSONL into the lake (for Spark/analytics)."""
+    from suuupra.settings import get_settings
+
+    out_dir = get_settings().tables_dir / "crawl_pages" / f"source={source}"
+    out_dir.mkdir(parents=True, exist_ok=True)
+    target = out_dir / "pages.jsonl"
+    fd, tmp = tempfile.mkstemp(dir=out_dir, prefix=".pages-", suffix=".tmp")
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        for doc in result.documents:
+            row = doc.to_dict()
+            row["text_chars"] = sum(len(s["text"]) for s in row["sections"])
+            fh.write(json.dumps(row, ensure_ascii=False) + "\n")
+    os.replace(tmp, target)
+    return target
+
+
+def crawl_and_index(
+    cfg: CrawlConfig,
+    *,
+    rebuild: bool = False,
+    progress: bool = False,
+    on_page: Callable[[str, str], None] | None = None,
+) -> CrawlIndexReport:
+    """Crawl ``cfg`` then upsert changed pages / delete gone pages in the search index."""
+    from rag.index import delete_documents, index_documents, rebuild_index
+
+    result = crawl(cfg, on_page=on_page)
+    snapshot = write_snapshot(result, cfg.source)
+    if rebuild:
+        stats = rebuild_index(result.documents, progress=progress)
+    else:
+        if result.gone_doc_ids:
+            delete_documents(result.gone_doc_ids)
+        stats = index_documents(result.documents, progress=progress)
+    return CrawlIndexReport(crawl=result, index=stats, snapshot_path=snapshot, base_url=cfg.start_url)
+
+
+def crawl_python_docs(
+    *,
+    max_pages: int | None = None,
+    start_path: str = "index.html",
+    base_url: str | None = None,
+    rebuild: bool = False,
+    progress: bool = False,
+    concurrency: int = 4,
+    on_page: Callable[[str, str], None] | None = None,
+) -> CrawlIndexReport:
+    """Crawl the Python docs served on loopback (starting the docs server if no ``base_url``)."""
+    from crawlers.docs_server import start_docs_server
+
+    server = None
+    if base_url is None:
+        from suuupra.settings import get_settings
+
+        try:
+            server = start_docs_server(port=get_settings().docs_port)
+        except OSError:  # port taken (a running server from `suuupra crawl serve`?): use a free one
+            server = start_docs_server(port=0)
+        base_url = server.url
+    try:
+        cfg = CrawlConfig(
+            start_url=base_url.rstrip("/") + "/" + start_path.lstrip("/"),
+            scope=base_url.rstrip("/") + "/",
+            source="python-docs",
+            max_pages=max_pages,
+            concurrency=concurrency,
+        )
+        return crawl_and_index(cfg, rebuild=rebuild, progress=progress, on_page=on_page)
+    finally:
+        if server is not None:
+            server.stop()

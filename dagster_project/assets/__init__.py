@@ -1,0 +1,1 @@
+"""Asset modules, one per platform area; each exposes ``ASSETS`` (and optional checks, jobs...)."""

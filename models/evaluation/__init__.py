@@ -1,0 +1,1 @@
+"""Offline evaluation: recommender ranking metrics and fraud metrics/costs/plots."""

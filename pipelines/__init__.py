@@ -1,0 +1,1 @@
+"""Stream (PyFlink) and batch (PySpark) jobs over the event lake."""

@@ -1,0 +1,1 @@
+"""PyFlink (Table API / SQL) stream analytics over the event log."""

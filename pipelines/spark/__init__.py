@@ -1,0 +1,1 @@
+"""PySpark batch ETL: raw JSONL lake -> cleaned, sessionized and aggregated Parquet tables."""

@@ -1,0 +1,250 @@
+"""The tutor pipeline: rewrite -> retrieve -> gate -> pack -> prompt -> generate -> cite.
+
+:meth:`TutorPipeline.prepare` does everything up to the prompt (synchronous:
+search is CPU-bound); :meth:`TutorPipeline.complete` / :meth:`TutorPipeline.stream`
+call the LLM over the OpenAI protocol at ``settings.llm_base_url`` — the local
+SmolLM2 Serve deployment or vLLM in prod, the code path is the same.
+
+Logging never includes message text (learner PII): only sizes, counts and timings.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from rag.tutor.citations import StreamMarkerFilter, citations_in, process_citations, trailing_markers
+from rag.tutor.packing import pack_sources
+from rag.tutor.prompts import build_messages
+from rag.tutor.retriever import Retriever, default_retriever
+from rag.tutor.rewrite import rewrite_query
+from rag.tutor.safety import (
+    REFUSAL_EMPTY,
+    REFUSAL_HARMFUL,
+    REFUSAL_OFF_TOPIC,
+    check_input,
+    coverage,
+    is_harmful,
+)
+from rag.tutor.types import Mode, PreparedTurn, TutorAnswer
+
+log = logging.getLogger("suuupra.tutor")
+
+MIN_COVERAGE = 0.6
+MAX_QUERY_CHARS = 500  # rag.search rejects queries over 512 characters
+RETRIEVE_K_FACTOR = 2
+
+
+@dataclass(slots=True)
+class StreamEvent:
+    """One streaming step: a text delta, or the final event with citations and usage."""
+
+    delta: str = ""
+    final: TutorAnswer | None = None
+
+
+class TutorPipeline:
+    """Grounded answers with ``[n]`` citations from the platform's search index."""
+
+    def __init__(
+        self,
+        retriever: Retriever | None = None,
+        *,
+        llm_base_url: str | None = None,
+        llm_model: str | None = None,
+        settings: Any = None,
+    ) -> None:
+        from suuupra.settings import get_settings
+
+        self.settings = settings or get_settings()
+        self.retriever = retriever or default_retriever()
+        self.llm_base_url = llm_base_url or self.settings.llm_base_url
+        self.llm_model = llm_model or self.settings.llm_model
+        self._async_client: Any = None
+
+    # ------------------------------------------------------------ preparation
+    def prepare(
+        self,
+        messages: Sequence[dict[str, str]],
+        *,
+        mode: Mode = "answer",
+        course_id: str | None = None,
+    ) -> PreparedTurn:
+        """Validate limits, rewrite, retrieve (course-scoped), gate, pack and build the prompt.
+
+        Raises :class:`rag.tutor.safety.InputTooLargeError` on oversize input.
+        """
+        t0 = time.perf_counter()
+        s = self.settings
+        turns = [(m["role"], m.get("content") or "") for m in messages if m["role"] in ("user", "assistant")]
+        user_texts = [t for r, t in turns if r == "user"]
+        check_input(user_texts, [t for _, t in turns], s.tutor_max_input_chars)
+        question = user_texts[-1].strip() if user_texts else ""
+        if not question:
+            return PreparedTurn(question="", query="", mode=mode, refusal=REFUSAL_EMPTY, refusal_kind="empty")
+        if is_harmful(question):
+            return PreparedTurn(
+                question=question, query=question, mode=mode, refusal=REFUSAL_HARMFUL, refusal_kind="harmful"
+            )
+        query = rewrite_query(user_texts)[:MAX_QUERY_CHARS]
+        filters = {"course_id": course_id} if course_id else None
+        t_r = time.perf_counter()
+        hits = list(self.retriever(query, k=s.tutor_top_k * RETRIEVE_K_FACTOR, filters=filters))
+        retrieval_ms = (time.perf_counter() - t_r) * 1000
+        sources, removed = pack_sources(hits, s.tutor_context_tokens, max_sources=s.tutor_top_k)
+        cov = coverage(query, [f"{x.title} {x.section} {x.text}" for x in sources])
+        turn = PreparedTurn(
+            question=question,
+            query=query,
+            mode=mode,
+            sources=sources,
+            injections_removed=removed,
+            retrieval_ms=retrieval_ms,
+        )
+        if not sources or cov < MIN_COVERAGE:
+            turn.refusal, turn.refusal_kind = REFUSAL_OFF_TOPIC, "off_topic"
+            turn.sources = []
+        else:
+            history = turns[:-1] if turns and turns[-1][0] == "user" else turns
+            turn.messages = build_messages(question, sources, mode, history)
+        turn.prepare_ms = (time.perf_counter() - t0) * 1000
+        log.info(
+            "tutor.prepare mode=%s q_chars=%d turns=%d hits=%d sources=%d coverage=%.2f injections=%d "
+            "refusal=%s retrieval_ms=%.1f",
+            mode,
+            len(question),
+            len(turns),
+            len(hits),
+            len(turn.sources),
+            cov,
+            removed,
+            turn.refusal_kind,
+            retrieval_ms,
+        )
+        return turn
+
+    # ------------------------------------------------------------ generation
+    def _client(self) -> Any:
+        if self._async_client is None:
+            from openai import AsyncOpenAI
+
+            self._async_client = AsyncOpenAI(
+                base_url=self.llm_base_url,
+                api_key=self.settings.llm_api_key.get_secret_value(),
+                timeout=self.settings.tutor_request_timeout_s,
+                max_retries=0,
+            )
+        return self._async_client
+
+    def _max_tokens(self, requested: int | None) -> int:
+        hard = self.settings.tutor_max_output_tokens
+        return max(1, min(requested or hard, hard))
+
+    @staticmethod
+    def refusal_answer(turn: PreparedTurn) -> TutorAnswer:
+        return TutorAnswer(
+            content=turn.refusal or "",
+            citations=[],
+            mode=turn.mode,
+            refusal_kind=turn.refusal_kind,
+            query=turn.query,
+            timings_ms={"prepare": turn.prepare_ms, "retrieval": turn.retrieval_ms},
+        )
+
+    async def complete(self, turn: PreparedTurn, *, max_tokens: int | None = None) -> TutorAnswer:
+        """Non-streaming answer with validated citations."""
+        if turn.refusal:
+            return self.refusal_answer(turn)
+        t0 = time.perf_counter()
+        resp = await self._client().chat.completions.create(
+            model=self.llm_model,
+            messages=turn.messages,
+            max_tokens=self._max_tokens(max_tokens),
+            temperature=0.0,
+        )
+        raw = resp.choices[0].message.content or ""
+        text, cites, attached = process_citations(raw, turn.sources)
+        usage = resp.usage
+        gen_ms = (time.perf_counter() - t0) * 1000
+        log.info("tutor.complete out_chars=%d citations=%d attached=%s gen_ms=%.0f", len(text), len(cites), attached, gen_ms)
+        return TutorAnswer(
+            content=text,
+            citations=cites,
+            mode=turn.mode,
+            prompt_tokens=usage.prompt_tokens if usage else 0,
+            completion_tokens=usage.completion_tokens if usage else 0,
+            finish_reason=resp.choices[0].finish_reason or "stop",
+            citations_attached=attached,
+            query=turn.query,
+            timings_ms={"prepare": turn.prepare_ms, "retrieval": turn.retrieval_ms, "generate": gen_ms},
+        )
+
+    async def stream(self, turn: PreparedTurn, *, max_tokens: int | None = None) -> AsyncIterator[StreamEvent]:
+        """Stream text deltas (invalid markers filtered), then one final event with citations."""
+        if turn.refusal:
+            yield StreamEvent(delta=turn.refusal)
+            yield StreamEvent(final=self.refusal_answer(turn))
+            return
+        t0 = time.perf_counter()
+        filt = StreamMarkerFilter(len(turn.sources))
+        usage: Any = None
+        finish = "stop"
+        stream = await self._client().chat.completions.create(
+            model=self.llm_model,
+            messages=turn.messages,
+            max_tokens=self._max_tokens(max_tokens),
+            temperature=0.0,
+            stream=True,
+            stream_options={"include_usage": True},
+        )
+        async for chunk in stream:
+            if chunk.usage is not None:
+                usage = chunk.usage
+            if not chunk.choices:
+                continue
+            choice = chunk.choices[0]
+            if choice.finish_reason:
+                finish = choice.finish_reason
+            piece = filt.feed(choice.delta.content or "") if choice.delta else ""
+            if piece:
+                yield StreamEvent(delta=piece)
+        tail = filt.flush()  # already counted in filt.emitted
+        extra = trailing_markers(filt.emitted, turn.sources) if filt.kept_markers == 0 else ""
+        if tail or extra:
+            yield StreamEvent(delta=tail + extra)
+        attached = bool(extra)
+        full = filt.emitted + extra
+        yield StreamEvent(
+            final=TutorAnswer(
+                content=full,
+                citations=citations_in(full, turn.sources),
+                mode=turn.mode,
+                prompt_tokens=usage.prompt_tokens if usage else 0,
+                completion_tokens=usage.completion_tokens if usage else 0,
+                finish_reason=finish,
+                citations_attached=attached,
+                query=turn.query,
+                timings_ms={
+                    "prepare": turn.prepare_ms,
+                    "retrieval": turn.retrieval_ms,
+                    "generate": (time.perf_counter() - t0) * 1000,
+                },
+            )
+        )
+
+    async def answer(
+        self,
+        messages: Sequence[dict[str, str]],
+        *,
+        mode: Mode = "answer",
+        course_id: str | None = None,
+        max_tokens: int | None = None,
+    ) -> TutorAnswer:
+        """prepare + complete in one call (retrieval runs in a worker thread)."""
+        import asyncio
+
+        turn = await asyncio.to_thread(self.prepare, messages, mode=mode, course_id=course_id)
+        return await self.complete(turn, max_tokens=max_tokens)

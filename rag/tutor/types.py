@@ -1,0 +1,63 @@
+"""Records that flow through the tutor pipeline."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any, Literal
+
+Mode = Literal["answer", "hint"]
+RefusalKind = Literal["harmful", "off_topic", "empty"]
+
+
+@dataclass(slots=True, frozen=True)
+class Source:
+    """A retrieved chunk as shown to the model: ``n`` is the number it cites as ``[n]``."""
+
+    n: int
+    url: str
+    title: str
+    section: str
+    chunk_id: str
+    text: str
+    score: float = 0.0
+    source: str = ""
+    course_id: str = ""
+
+    def citation(self) -> dict[str, Any]:
+        """Machine-readable citation (the ``citations`` extension field of a message)."""
+        d = asdict(self)
+        d.pop("text")
+        d["index"] = d.pop("n")
+        return d
+
+
+@dataclass(slots=True)
+class PreparedTurn:
+    """Everything decided before generation: query, sources, prompt, or a refusal."""
+
+    question: str
+    query: str
+    mode: Mode
+    sources: list[Source] = field(default_factory=list)
+    messages: list[dict[str, str]] = field(default_factory=list)
+    refusal: str | None = None
+    refusal_kind: RefusalKind | None = None
+    injections_removed: int = 0
+    retrieval_ms: float = 0.0
+    prepare_ms: float = 0.0
+
+
+@dataclass(slots=True)
+class TutorAnswer:
+    """A finished answer: text with validated ``[n]`` markers and the matching citations."""
+
+    content: str
+    citations: list[dict[str, Any]]
+    mode: Mode
+    refusal_kind: RefusalKind | None = None
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    finish_reason: str = "stop"
+    citations_attached: bool = False  # True when markers were added deterministically
+    query: str = ""
+    timings_ms: dict[str, float] = field(default_factory=dict)

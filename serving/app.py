@@ -1,0 +1,101 @@
+"""Typed Ray Serve application builders (``serve run serving.app:build_app``).
+
+Composition the Ray Serve way: the model deployments are bound first and passed as
+handles into the ingress constructor, so each scales on its own. The tutor and its
+LLM are separate applications on the same Serve instance (the tutor team's builders
+in :mod:`serving.tutor_app`), listed next to this one in the YAML configs under
+``serving/config/``:
+
+============  ==============  =======================================
+application   route prefix    builder
+============  ==============  =======================================
+suuupra       ``/``           :func:`build_app`
+llm           ``/llm``        ``rag.llm:build_llm_app``
+tutor         ``/tutor``      ``serving.tutor_app:build_tutor_app``
+noop          ``/noop``       :func:`build_noop_app` (benchmarks)
+============  ==============  =======================================
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, Field
+from ray.serve import Application
+
+from serving.model_source import FRAUD_MODEL, RECOMMENDER_MODEL
+
+
+class AutoscalingArgs(BaseModel):
+    min_replicas: int = Field(default=1, ge=0)
+    max_replicas: int = Field(default=4, ge=1)
+    target_ongoing_requests: float = Field(default=8, gt=0)
+
+
+class ServingArgs(BaseModel):
+    """Arguments of :func:`build_app` (the ``args:`` block of a Serve config)."""
+
+    tracking_uri: str | None = Field(default=None, description="MLflow URI; settings default")
+    recommender_model: str = RECOMMENDER_MODEL
+    fraud_model: str = FRAUD_MODEL
+    ingress_replicas: int = Field(default=1, ge=1)
+    recommender_replicas: int = Field(default=1, ge=1)
+    fraud_replicas: int = Field(default=1, ge=1)
+    autoscaling: AutoscalingArgs | None = Field(
+        default=None, description="if set, replicas autoscale instead of the fixed counts"
+    )
+    poll_interval_s: float = Field(default=5.0, gt=0)
+    fraud_max_batch_size: int = Field(default=16, ge=1, le=256)
+    fraud_batch_wait_timeout_s: float = Field(default=0.005, ge=0, le=1)
+    request_timeout_s: float = Field(default=2.0, gt=0)
+    log_events: bool = True
+    num_cpus: float = Field(default=0.0, ge=0, description="CPUs reserved per replica (0 = share)")
+    env: dict[str, str] = Field(default_factory=dict, description="extra env vars for replicas (SUUUPRA_*)")
+
+
+def _actor_options(a: ServingArgs) -> dict[str, Any]:
+    opts: dict[str, Any] = {"num_cpus": a.num_cpus}
+    if a.env:
+        opts["runtime_env"] = {"env_vars": dict(a.env)}
+    return opts
+
+
+def _scale(a: ServingArgs, replicas: int) -> dict[str, Any]:
+    if a.autoscaling is not None:
+        return {"num_replicas": "auto", "autoscaling_config": a.autoscaling.model_dump()}
+    return {"num_replicas": replicas}
+
+
+def build_app(args: ServingArgs | dict[str, Any] | None = None) -> Application:
+    """Ingress + recommender + fraud scorer, wired through handles."""
+    from serving.deployments import FraudScorer, Recommender
+    from serving.ingress import Ingress
+
+    a = args if isinstance(args, ServingArgs) else ServingArgs.model_validate(args or {})
+    opts = _actor_options(a)
+    model_cfg = {"poll_interval_s": a.poll_interval_s}
+    recommender = Recommender.options(
+        ray_actor_options=opts, user_config=model_cfg, **_scale(a, a.recommender_replicas)
+    ).bind(a.recommender_model, a.tracking_uri, a.log_events)
+    fraud = FraudScorer.options(
+        ray_actor_options=opts,
+        user_config={**model_cfg, "max_batch_size": a.fraud_max_batch_size,
+                     "batch_wait_timeout_s": a.fraud_batch_wait_timeout_s},
+        **_scale(a, a.fraud_replicas),
+    ).bind(a.fraud_model, a.tracking_uri)
+    return Ingress.options(ray_actor_options=opts, **_scale(a, a.ingress_replicas)).bind(
+        recommender, fraud, a.request_timeout_s
+    )
+
+
+class NoOpArgs(BaseModel):
+    replicas: int = Field(default=1, ge=1)
+    num_cpus: float = Field(default=0.0, ge=0)
+
+
+def build_noop_app(args: NoOpArgs | dict[str, Any] | None = None) -> Application:
+    """A deployment that answers every request with a constant (benchmark baseline)."""
+    from serving.deployments import NoOp
+
+    a = args if isinstance(args, NoOpArgs) else NoOpArgs.model_validate(args or {})
+    return NoOp.options(num_replicas=a.replicas, ray_actor_options={"num_cpus": a.num_cpus}).bind()

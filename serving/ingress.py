@@ -1,0 +1,195 @@
+"""HTTP ingress of the serving application (FastAPI via ``@serve.ingress``).
+
+Routes: ``POST /recommendations``, ``POST /fraud/score``, ``GET /status``,
+``GET /healthz``, ``POST /admin/reload``. The model deployments arrive as handles in
+the constructor (Serve composition), so replicas scale independently of HTTP.
+
+Every answer carries ``X-Request-ID`` (taken from the caller — apps_api forwards
+its own — or generated) and the model version. Bad input is a 4xx
+``application/problem+json`` naming the offending field; a model that is not loaded
+is 503, a deadline overrun 504. Calls to model replicas are retried (within the
+deadline) when the replica died under them: scoring is idempotent, and this is what
+keeps a replica crash invisible to clients while Serve replaces it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+import uuid
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from ray import serve
+from ray.serve.handle import DeploymentHandle
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from serving import metrics
+from serving.schemas import (
+    DeploymentStatus,
+    FraudScoreRequest,
+    FraudScoreResponse,
+    RecommendationRequest,
+    RecommendationResponse,
+    ServiceStatus,
+)
+
+log = logging.getLogger("suuupra.serving")
+
+REQUEST_ID_HEADER = "X-Request-ID"
+PROBLEM = "application/problem+json"
+
+api = FastAPI(
+    title="Suuupra serving",
+    description="Recommendations and fraud scoring (Ray Serve).",
+    docs_url="/docs",
+    redoc_url=None,
+)
+
+
+def problem(status: int, title: str, detail: str, request_id: str = "", **extra: Any) -> JSONResponse:
+    """RFC 9457 problem details."""
+    body = {"type": "about:blank", "title": title, "status": status, "detail": detail, **extra}
+    if request_id:
+        body["request_id"] = request_id
+    headers = {REQUEST_ID_HEADER: request_id} if request_id else None
+    return JSONResponse(body, status_code=status, media_type=PROBLEM, headers=headers)
+
+
+def _request_id(request: Request) -> str:
+    rid = request.headers.get(REQUEST_ID_HEADER, "").strip()
+    return rid[:128] if rid else uuid.uuid4().hex
+
+
+@api.exception_handler(RequestValidationError)
+async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
+    parts = []
+    for err in exc.errors():
+        loc = ".".join(str(p) for p in err["loc"] if p != "body") or "body"
+        parts.append(f"{loc}: {err['msg']}")
+    return problem(422, "Invalid request", "; ".join(parts), _request_id(request),
+                   errors=[{"loc": list(e["loc"]), "msg": e["msg"]} for e in exc.errors()])
+
+
+@api.exception_handler(StarletteHTTPException)
+async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+    return problem(exc.status_code, "HTTP error", str(exc.detail), _request_id(request))
+
+
+_RETRYABLE: tuple[type[BaseException], ...] = ()
+
+
+def _retryable() -> tuple[type[BaseException], ...]:
+    global _RETRYABLE
+    if not _RETRYABLE:
+        from ray import exceptions as rex
+
+        names = ("ActorDiedError", "ActorUnavailableError", "RayActorError", "ActorUnschedulableError")
+        _RETRYABLE = tuple(getattr(rex, n) for n in names if hasattr(rex, n))
+    return _RETRYABLE
+
+
+@serve.deployment(
+    name="Ingress",
+    max_ongoing_requests=128,
+    health_check_period_s=5,
+    health_check_timeout_s=10,
+    ray_actor_options={"num_cpus": 0},
+)
+@serve.ingress(api)
+class Ingress:
+    def __init__(self, recommender: DeploymentHandle, fraud: DeploymentHandle,
+                 request_timeout_s: float = 2.0, max_attempts: int = 3) -> None:
+        self.recommender = recommender
+        self.fraud = fraud
+        self.timeout_s = request_timeout_s
+        self.max_attempts = max_attempts
+
+    async def _call(self, method: Any, payload: dict[str, Any]) -> dict[str, Any]:
+        """Call a model deployment with a deadline; retry when its replica died."""
+        deadline = time.monotonic() + self.timeout_s
+        attempt = 0
+        while True:
+            attempt += 1
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise TimeoutError
+            response = method.remote(payload)
+            try:
+                return await asyncio.wait_for(response, timeout=remaining)
+            except TimeoutError:
+                response.cancel()
+                raise
+            except _retryable() as exc:
+                if attempt >= self.max_attempts:
+                    raise
+                log.warning("replica failed (%s), retrying (attempt %d)", type(exc).__name__, attempt)
+                await asyncio.sleep(0.05 * attempt)
+
+    async def _serve(self, endpoint: str, rid: str, method: Any, payload: dict[str, Any],
+                     response_model: type) -> JSONResponse:
+        started = time.perf_counter()
+        status = 200
+        try:
+            result = await self._call(method, payload)
+            if "_error" in result:
+                status = int(result["_error"]["status"])
+                return problem(status, "Model unavailable", result["_error"]["detail"], rid)
+            body = response_model.model_validate({**result, "request_id": rid}).model_dump(mode="json")
+            return JSONResponse(body, headers={REQUEST_ID_HEADER: rid})
+        except TimeoutError:
+            status = 504
+            return problem(504, "Timeout", f"{endpoint} did not answer within {self.timeout_s}s", rid)
+        except Exception as exc:  # never a bare 500 with a traceback
+            status = 503
+            log.exception("request %s to %s failed", rid, endpoint)
+            return problem(503, "Service unavailable", f"{endpoint} failed: {type(exc).__name__}", rid)
+        finally:
+            ms = (time.perf_counter() - started) * 1000
+            metrics.observe_latency(endpoint, status, ms)
+            log.info("request_id=%s endpoint=%s status=%s ms=%.1f", rid, endpoint, status, ms)
+
+    @api.post("/recommendations", response_model=RecommendationResponse,
+              responses={422: {"description": "invalid request (problem+json)"}})
+    async def recommendations(self, body: RecommendationRequest, request: Request) -> JSONResponse:
+        rid = _request_id(request)
+        return await self._serve("/recommendations", rid, self.recommender.recommend,
+                                 body.model_dump(), RecommendationResponse)
+
+    @api.post("/fraud/score", response_model=FraudScoreResponse,
+              responses={422: {"description": "invalid request (problem+json)"}})
+    async def fraud_score(self, body: FraudScoreRequest, request: Request) -> JSONResponse:
+        rid = _request_id(request)
+        return await self._serve("/fraud/score", rid, self.fraud.score,
+                                 body.model_dump(mode="json"), FraudScoreResponse)
+
+    async def _statuses(self, method: str) -> list[DeploymentStatus]:
+        out = []
+        for name, handle in (("Recommender", self.recommender), ("FraudScorer", self.fraud)):
+            try:
+                st = await asyncio.wait_for(getattr(handle, method).remote(), timeout=max(self.timeout_s, 30))
+                out.append(DeploymentStatus.model_validate(st))
+            except Exception as exc:
+                out.append(DeploymentStatus(name=name, last_error=f"{type(exc).__name__}: {exc}"))
+        return out
+
+    @api.get("/status", response_model=ServiceStatus)
+    async def status(self) -> ServiceStatus:
+        """Model version per deployment (one replica each; all converge within a poll)."""
+        deps = await self._statuses("status")
+        ok = all(d.model_version and not d.last_error for d in deps)
+        return ServiceStatus(status="ok" if ok else "degraded", deployments=deps)
+
+    @api.post("/admin/reload", response_model=ServiceStatus)
+    async def reload(self) -> ServiceStatus:
+        """Check the champion alias now instead of at the next poll."""
+        deps = await self._statuses("reload")
+        ok = all(d.model_version and not d.last_error for d in deps)
+        return ServiceStatus(status="ok" if ok else "degraded", deployments=deps)
+
+    @api.get("/healthz")
+    async def healthz(self) -> dict[str, str]:
+        return {"status": "ok"}

@@ -1,0 +1,3 @@
+from suuupra.cli import main
+
+main()

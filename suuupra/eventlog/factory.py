@@ -1,0 +1,17 @@
+"""Pick the event-log backend from settings."""
+
+from __future__ import annotations
+
+from suuupra.eventlog.base import EventLog
+from suuupra.settings import EventLogBackend, Settings, get_settings
+
+
+def open_event_log(settings: Settings | None = None) -> EventLog:
+    settings = settings or get_settings()
+    if settings.event_log_backend is EventLogBackend.kafka:
+        from suuupra.eventlog.kafka import KafkaEventLog
+
+        return KafkaEventLog(settings.kafka_bootstrap_servers, settings.kafka_topic_prefix)
+    from suuupra.eventlog.local import LocalEventLog
+
+    return LocalEventLog(settings.events_dir)

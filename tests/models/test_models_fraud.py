@@ -1,0 +1,107 @@
+"""Fraud scorer: determinism, persistence, input errors, policy, calibration, reason codes."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from conftest import FAST_FRAUD, FRAUD_FEATURES
+
+from models.errors import TrainingInputError
+from models.evaluation.fraud import CostModel, calibration_curve, expected_cost, fraud_metrics, recall_at_fpr
+from models.fraud import DecisionPolicy, FraudModel, train_fraud_model
+from models.fraud.train import stratified_split
+
+
+@pytest.fixture(scope="module")
+def split(payments):
+    tr, te = stratified_split(payments["is_fraud"].to_numpy(), 0.25, seed=1)
+    return payments.iloc[tr], payments.iloc[te]
+
+
+@pytest.fixture(scope="module")
+def model(split):
+    return train_fraud_model(split[0], "is_fraud", FRAUD_FEATURES, FAST_FRAUD)
+
+
+def test_training_is_deterministic_under_a_seed(split, model):
+    again = train_fraud_model(split[0], "is_fraud", FRAUD_FEATURES, FAST_FRAUD)
+    np.testing.assert_array_equal(model.predict_proba(split[1]), again.predict_proba(split[1]))
+    other = train_fraud_model(split[0], "is_fraud", FRAUD_FEATURES, {**FAST_FRAUD, "seed": 7})
+    assert not np.array_equal(model.predict_proba(split[1]), other.predict_proba(split[1]))
+
+
+def test_model_learns_the_signal_and_is_calibrated(split, model):
+    _, test = split
+    y = test["is_fraud"].to_numpy()
+    p = model.predict_proba(test)
+    assert p.shape == (len(test),) and ((p >= 0) & (p <= 1)).all()
+    m = fraud_metrics(y, p)
+    assert m["roc_auc"] > 0.8
+    assert m["pr_auc"] > 3 * y.mean()
+    # calibrated: mean predicted rate close to the observed rate
+    assert abs(p.mean() - y.mean()) < 0.5 * y.mean()
+    assert model.metadata["pos_weight"] > 1  # class imbalance handled in the loss
+
+
+def test_loaded_model_gives_identical_scores(split, model, tmp_path):
+    loaded = FraudModel.load(model.save(tmp_path / "fraud"))
+    _, test = split
+    np.testing.assert_array_equal(model.predict_proba(test), loaded.predict_proba(test))
+    pd.testing.assert_frame_equal(model.score(test.head(50)), loaded.score(test.head(50)))
+    assert loaded.policy == model.policy
+
+
+def test_score_gives_decisions_and_reason_codes(split, model):
+    _, test = split
+    risky = pd.DataFrame({"amount": [5000.0], "country": ["XX"], "hour": [2], "noise": [0.0]})
+    safe = pd.DataFrame({"amount": [5.0], "country": ["IN"], "hour": [14], "noise": [0.0]})
+    out = model.score(pd.concat([risky, safe], ignore_index=True))
+    assert out.loc[0, "fraud_probability"] > 10 * out.loc[1, "fraud_probability"]
+    assert out.loc[1, "decision"] == "approve"
+    assert out.loc[0, "decision"] in {"review", "decline"}
+    assert "AMOUNT_HIGH" in out.loc[0, "reason_codes"] or "COUNTRY=XX" in out.loc[0, "reason_codes"]
+    assert set(model.score(test)["decision"]) <= {"approve", "review", "decline"}
+    # an unseen category maps to "unknown" instead of failing
+    assert np.isfinite(model.predict_proba(risky.assign(country="ZZ"))).all()
+
+
+@pytest.mark.parametrize(
+    ("mutate", "message"),
+    [
+        (lambda d: d.drop(columns=["amount"]), "missing required column"),
+        (lambda d: d.iloc[0:0], "empty"),
+        (lambda d: d.assign(is_fraud=0), "single class"),
+        (lambda d: d.assign(is_fraud=2), "binary"),
+        (lambda d: d.assign(is_fraud=np.where(d.index % 2 == 0, np.nan, 1)), "nulls"),
+    ],
+    ids=["missing", "empty", "single-class", "non-binary", "null-label"],
+)
+def test_bad_training_input_fails_with_a_clear_message(payments, mutate, message):
+    with pytest.raises(TrainingInputError, match=message):
+        train_fraud_model(mutate(payments.head(200)), "is_fraud", FRAUD_FEATURES, FAST_FRAUD)
+
+
+def test_policy_thresholds_meet_targets():
+    rng = np.random.default_rng(0)
+    y = (rng.random(20000) < 0.02).astype(int)
+    p = np.clip(np.where(y == 1, rng.beta(5, 2, len(y)), rng.beta(1, 30, len(y))), 0, 1)
+    pol = DecisionPolicy.choose(y, p, target_precision=0.9, target_review_rate=0.02)
+    assert pol.review_threshold <= pol.decline_threshold
+    dec = pol.decide(p)
+    assert y[dec == "decline"].mean() >= 0.9
+    assert (dec == "review").mean() == pytest.approx(0.02, abs=0.002)
+    with pytest.raises(ValueError):
+        DecisionPolicy(0.9, 0.5)
+
+
+def test_fraud_metrics_and_costs_by_hand():
+    y = np.array([0, 0, 0, 0, 1, 1])
+    p = np.array([0.1, 0.2, 0.3, 0.6, 0.7, 0.95])
+    assert recall_at_fpr(y, p, 0.25) == 1.0  # one of four negatives allowed above the cut
+    pol = DecisionPolicy(review_threshold=0.5, decline_threshold=0.9)
+    cost = expected_cost(y, p, pol, CostModel(missed_fraud=100, review=5, false_decline=20))
+    # decisions: A A A R R D -> 2 reviews, no missed fraud, no false decline
+    assert cost["expected_cost"] == 10.0 and cost["fraud_caught_rate"] == 1.0
+    curve = calibration_curve(y, p, n_bins=2)
+    assert sum(curve["count"]) == 6

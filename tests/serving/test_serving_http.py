@@ -1,0 +1,328 @@
+"""Integration tests through HTTP against ONE running Serve app (module-scoped).
+
+Real models (trained here with the models team's API, published to a temp MLflow
+registry), real Ray Serve, real HTTP. The online feature store is not materialised
+in this temp data dir, so fraud answers exercise the documented fallback.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import time
+import uuid
+from datetime import UTC, datetime
+
+import httpx
+import pandas as pd
+import pytest
+from serving_test_models import (
+    REC_EXAMPLE,
+    course_id,
+    fraud_example,
+    interactions_frame,
+    learner_id,
+    train_small_fraud,
+    train_small_recommender,
+)
+
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(300)]
+
+UNPUBLISHED = course_id(8)  # the most popular course in the training data
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _payment(**over):
+    body = {"learner_id": learner_id(1), "amount_minor": 49_900, "currency": "INR", "method": "card",
+            "device_id": "dev-1", "ip": "10.0.0.1", "country": "IN", "occurred_at": "2026-11-24T02:00:00Z"}
+    body.update(over)
+    return body
+
+
+def _wait_status(client: httpx.Client, predicate, timeout_s: float = 90.0) -> dict:
+    deadline = time.monotonic() + timeout_s
+    last: dict = {}
+    while time.monotonic() < deadline:
+        try:
+            r = client.get("/status", timeout=30)
+            last = r.json()
+            if r.status_code == 200 and predicate(last):
+                return last
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.5)
+    raise AssertionError(f"status never satisfied the condition; last: {last}")
+
+
+@pytest.fixture(scope="module")
+def serve_app(tmp_path_factory):
+    from suuupra.settings import get_settings, reset_settings_cache
+
+    data = tmp_path_factory.mktemp("serving") / "data"
+    data.mkdir()
+    port = _free_port()
+    mp = pytest.MonkeyPatch()
+    mp.setenv("SUUUPRA_DATA_DIR", str(data))
+    mp.setenv("SUUUPRA_PROFILE", "local")
+    mp.setenv("SUUUPRA_SERVE_PORT", str(port))
+    reset_settings_cache()
+    settings = get_settings()
+
+    from serving.model_source import FRAUD_MODEL, RECOMMENDER_MODEL, register_for_serving
+
+    register_for_serving(RECOMMENDER_MODEL, train_small_recommender(seed=0), REC_EXAMPLE)
+    register_for_serving(FRAUD_MODEL, train_small_fraud(seed=0), fraud_example())
+    # the lake catalogue says one popular course was unpublished
+    table = settings.tables_dir / "course_daily"
+    table.mkdir(parents=True)
+    courses = sorted(interactions_frame()["item_id"].unique())
+    pd.DataFrame({"course_id": courses, "date": "2026-11-23",
+                  "published": [c != UNPUBLISHED for c in courses]}).to_parquet(table / "part-0.parquet")
+
+    from serving import runtime
+    from serving.app import build_app
+
+    runtime.start(settings)
+    from ray import serve
+
+    serve.run(build_app({"poll_interval_s": 1.0, "fraud_replicas": 2, "request_timeout_s": 10.0}),
+              name="suuupra", route_prefix="/")
+    client = httpx.Client(base_url=runtime.base_url(settings), timeout=15, trust_env=False)
+    _wait_status(client, lambda s: s["status"] == "ok")
+    try:
+        yield {"client": client, "settings": settings, "data": data}
+    finally:
+        client.close()
+        runtime.shutdown()
+        mp.undo()
+        reset_settings_cache()
+
+
+# ---------------------------------------------------------------- recommendations
+def test_known_learner_gets_ranked_unseen_published_courses(serve_app):
+    client = serve_app["client"]
+    rid = f"req-{uuid.uuid4().hex[:8]}"
+    r = client.post("/recommendations", json={"learner_id": learner_id(3), "k": 5, "surface": "home"},
+                    headers={"X-Request-ID": rid})
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert r.headers["X-Request-ID"] == rid and body["request_id"] == rid
+    assert body["model_version"] == "suuupra-recommender/v1"
+    assert body["cold_start"] is False
+    uuid.UUID(body["recommendation_id"])
+    ids = [i["course_id"] for i in body["items"]]
+    assert len(ids) == 5 and len(set(ids)) == 5
+    assert [i["rank"] for i in body["items"]] == [1, 2, 3, 4, 5]
+    scores = [i["score"] for i in body["items"]]
+    assert scores == sorted(scores, reverse=True)
+    seen = set(interactions_frame().query("user_id == @learner_id(3)")["item_id"])
+    assert not seen & set(ids), "enrolled courses must be filtered"
+    assert UNPUBLISHED not in ids, "unpublished courses must be filtered"
+    assert all(i["reason"] for i in body["items"])
+
+
+def test_unknown_learner_gets_cold_start_answer(serve_app):
+    r = serve_app["client"].post("/recommendations", json={"learner_id": "brand-new-learner", "k": 3})
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert body["cold_start"] is True and len(body["items"]) == 3
+    assert UNPUBLISHED not in [i["course_id"] for i in body["items"]]
+
+
+def test_course_page_returns_similar_courses(serve_app):
+    anchor = course_id(1)
+    r = serve_app["client"].post(
+        "/recommendations",
+        json={"learner_id": "visitor", "k": 3, "surface": "course_page", "course_id": anchor},
+    )
+    assert r.status_code == 200, r.text
+    items = r.json()["items"]
+    assert len(items) == 3 and anchor not in [i["course_id"] for i in items]
+    assert items[0]["reason"] == f"similar to {anchor}"
+
+
+@pytest.mark.parametrize(
+    ("payload", "field"),
+    [
+        ({"k": 3}, "learner_id"),
+        ({"learner_id": "L1", "k": 0}, "k"),
+        ({"learner_id": "L1", "surface": "fridge"}, "surface"),
+        ({"learner_id": "L1", "colour": "red"}, "colour"),
+    ],
+)
+def test_malformed_recommendation_requests_are_problem_json(serve_app, payload, field):
+    r = serve_app["client"].post("/recommendations", json=payload)
+    assert r.status_code == 422
+    assert r.headers["content-type"].startswith("application/problem+json")
+    body = r.json()
+    assert body["status"] == 422 and field in body["detail"]
+
+
+def test_invalid_json_is_a_4xx_not_a_500(serve_app):
+    r = serve_app["client"].post("/recommendations", content=b"{not json",
+                                 headers={"content-type": "application/json"})
+    assert r.status_code == 422 and r.headers["content-type"].startswith("application/problem+json")
+
+
+def test_served_recommendations_are_logged_with_their_id(serve_app):
+    from suuupra.eventlog import LocalEventLog
+
+    r = serve_app["client"].post("/recommendations", json={"learner_id": learner_id(5), "k": 2,
+                                                           "surface": "post_enrollment"})
+    rec_id = r.json()["recommendation_id"]
+    events_dir = serve_app["settings"].events_dir
+    deadline = time.monotonic() + 15
+    found = []
+    while time.monotonic() < deadline and not found:
+        time.sleep(0.5)
+        found = [e for e in LocalEventLog(events_dir).read("recommendations") if e["recommendation_id"] == rec_id]
+    assert found, "recommendation.served event not written"
+    ev = found[0]
+    assert ev["event_type"] == "recommendation.served" and ev["surface"] == "post_enrollment"
+    assert ev["course_ids"] == [i["course_id"] for i in r.json()["items"]]
+    assert ev["model_version"] == r.json()["model_version"]
+
+
+# ---------------------------------------------------------------- fraud
+def test_fraud_score_answers_with_fallback_when_features_are_missing(serve_app):
+    r = serve_app["client"].post("/fraud/score", json=_payment())
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert 0.0 <= body["probability"] <= 1.0
+    assert body["decision"] in {"approve", "review"}  # fallback never auto-declines
+    assert body["fallback"] is True and body["reasons"][0] == "FEATURES_MISSING"
+    assert body["model_version"] == "suuupra-fraud/v1"
+
+
+def test_fraud_scores_follow_the_model(serve_app):
+    client = serve_app["client"]
+    risky = client.post("/fraud/score", json=_payment(amount_minor=90_000, country="NG",
+                                                      occurred_at="2026-11-24T02:00:00+00:00")).json()
+    safe = client.post("/fraud/score", json=_payment(amount_minor=500, country="IN",
+                                                     occurred_at="2026-11-24T14:00:00+00:00")).json()
+    assert risky["probability"] > safe["probability"] + 0.2
+
+
+@pytest.mark.parametrize(
+    ("over", "field"),
+    [({"currency": "inr"}, "currency"), ({"amount_minor": -5}, "amount_minor"),
+     ({"occurred_at": "2026-11-24T02:00:00"}, "occurred_at"), ({"method": "cash"}, "method")],
+)
+def test_malformed_payments_are_rejected_with_the_field_named(serve_app, over, field):
+    r = serve_app["client"].post("/fraud/score", json=_payment(**over))
+    assert r.status_code == 422 and field in r.json()["detail"]
+
+
+def test_apps_api_fraud_client_gets_a_real_decision(serve_app):
+    from apps_api.fraud import FraudClient, FraudRequest
+
+    settings = serve_app["settings"]
+    client = FraudClient(settings.fraud_scorer_url, timeout_ms=5000, approve_max_minor=200_000)
+    try:
+        d = client.score(FraudRequest(learner_id="L1", amount_minor=1000, currency="INR", method="upi",
+                                      device_id="d", ip="1.2.3.4", country="IN",
+                                      occurred_at=datetime(2026, 11, 24, 12, tzinfo=UTC)))
+    finally:
+        client.close()
+    assert d.model_version == "suuupra-fraud/v1" and d.probability is not None
+
+
+# ---------------------------------------------------------------- lifecycle
+async def _stream(base: str, stop: asyncio.Event, results: list, concurrency: int = 4) -> None:
+    async with httpx.AsyncClient(base_url=base, timeout=15, trust_env=False) as client:
+        async def worker(n: int) -> None:
+            i = 0
+            while not stop.is_set():
+                i += 1
+                try:
+                    if (n + i) % 2:
+                        r = await client.post("/recommendations", json={"learner_id": learner_id(i % 50), "k": 3})
+                    else:
+                        r = await client.post("/fraud/score", json=_payment(amount_minor=1000 + i))
+                    results.append((r.status_code, r.json().get("model_version") if r.status_code == 200 else r.text))
+                except httpx.HTTPError as exc:
+                    results.append((0, repr(exc)))
+
+        await asyncio.gather(*(worker(n) for n in range(concurrency)))
+
+
+def test_champion_swap_under_load_drops_nothing(serve_app):
+    from serving.model_source import FRAUD_MODEL, RECOMMENDER_MODEL, register_for_serving
+
+    client = serve_app["client"]
+    base = str(client.base_url)
+    rec_v2 = train_small_recommender(seed=1, factors=6)
+    fraud_v2 = train_small_fraud(seed=1)
+    results: list = []
+
+    async def scenario() -> None:
+        stop = asyncio.Event()
+        task = asyncio.create_task(_stream(base, stop, results))
+        await asyncio.sleep(1.5)
+        await asyncio.to_thread(register_for_serving, RECOMMENDER_MODEL, rec_v2, REC_EXAMPLE)
+        await asyncio.to_thread(register_for_serving, FRAUD_MODEL, fraud_v2, fraud_example())
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            new = {v for s, v in results[-20:] if s == 200}
+            if {"suuupra-recommender/v2", "suuupra-fraud/v2"} <= new:
+                break
+            await asyncio.sleep(0.5)
+        await asyncio.sleep(1.0)
+        stop.set()
+        await task
+
+    asyncio.run(scenario())
+    failures = [r for r in results if r[0] != 200]
+    assert len(results) > 50
+    assert not failures, failures[:5]
+    versions = [v for _, v in results]
+    assert "suuupra-recommender/v1" in versions and "suuupra-recommender/v2" in versions
+    assert "suuupra-fraud/v1" in versions and "suuupra-fraud/v2" in versions
+    # once a replica serves v2 it never goes back
+    rec = [v for v in versions if v.startswith("suuupra-recommender")]
+    assert rec[rec.index("suuupra-recommender/v2"):].count("suuupra-recommender/v1") == 0
+    status = _wait_status(client, lambda s: all(d["model_version"].endswith("/v2") for d in s["deployments"]))
+    assert status["status"] == "ok"
+
+
+def test_killing_a_replica_under_load_keeps_errors_below_one_percent(serve_app):
+    import ray
+    from ray import serve
+
+    client = serve_app["client"]
+    base = str(client.base_url)
+    victims = [a for a in ray.util.list_named_actors(all_namespaces=True)
+               if "FraudScorer" in a["name"] and a["name"].startswith("SERVE_REPLICA")]
+    assert len(victims) == 2, victims
+    results: list = []
+
+    async def scenario() -> None:
+        stop = asyncio.Event()
+        task = asyncio.create_task(_stream(base, stop, results, concurrency=6))
+        await asyncio.sleep(1.5)
+        ray.kill(ray.get_actor(victims[0]["name"], namespace=victims[0]["namespace"]), no_restart=True)
+        await asyncio.sleep(6.0)
+        stop.set()
+        await task
+
+    asyncio.run(scenario())
+    errors = [r for r in results if r[0] != 200]
+    assert len(results) > 100
+    assert len(errors) / len(results) < 0.01, errors[:5]
+    # recovers by itself: the controller replaces the replica
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        dep = serve.status().applications["suuupra"].deployments["FraudScorer"]
+        if dep.replica_states.get("RUNNING", 0) == 2 and str(dep.status).endswith("HEALTHY"):
+            break
+        time.sleep(0.5)
+    else:
+        raise AssertionError(f"FraudScorer did not recover: {dep}")
+    names = {a["name"] for a in ray.util.list_named_actors(all_namespaces=True) if "FraudScorer" in a["name"]}
+    assert victims[0]["name"] not in names
+    assert client.post("/fraud/score", json=_payment()).status_code == 200
