@@ -30,11 +30,23 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(data, default=str)
 
 
+class _StderrHandler(logging.StreamHandler):
+    """Writes to whatever ``sys.stderr`` is *now* (uvicorn, pytest and Dagster swap it)."""
+
+    @property  # type: ignore[override]
+    def stream(self):
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, _value) -> None:
+        pass
+
+
 def configure_logging(level: int = logging.INFO) -> logging.Logger:
     """Attach one JSON handler to the ``apps_api`` logger (idempotent)."""
     logger = logging.getLogger("apps_api")
     if not any(getattr(h, "_suuupra_json", False) for h in logger.handlers):
-        handler = logging.StreamHandler(sys.stderr)
+        handler = _StderrHandler()
         handler.setFormatter(JsonFormatter())
         handler._suuupra_json = True  # type: ignore[attr-defined]
         logger.addHandler(handler)

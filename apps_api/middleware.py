@@ -66,8 +66,7 @@ class RequestContextMiddleware:
             await self.app(scope, receive, _send)
         finally:
             elapsed = time.perf_counter() - started
-            route = scope.get("route")
-            route_path = getattr(route, "path", None) or "<unmatched>"
+            route_path = _route_template(scope)
             self.metrics.requests.labels(scope["method"], route_path, str(status_holder[0])).inc()
             self.metrics.latency.labels(scope["method"], route_path).observe(elapsed)
             if self.log_requests:
@@ -78,8 +77,27 @@ class RequestContextMiddleware:
             request_id_var.reset(token)
 
 
-class _TooLarge(Exception):
-    pass
+def _route_template(scope: Scope) -> str:
+    """Templated path (``/api/v1/orders/{order_id}``) for low-cardinality metric labels.
+
+    Included routers keep their own relative path in ``scope["route"]``, so the
+    mount prefix is recovered from the concrete request path.
+    """
+    route = scope.get("route")
+    template = getattr(route, "path", None)
+    if not template:
+        return "<unmatched>"
+    try:
+        concrete = getattr(route, "path_format", template).format(**scope.get("path_params", {}))
+    except (KeyError, IndexError, ValueError):
+        return template
+    path = scope.get("path", "")
+    return path[: len(path) - len(concrete)] + template if path.endswith(concrete) else template
+
+
+class _TooLarge(BaseException):
+    """BaseException on purpose: FastAPI turns any Exception raised while reading
+    the body into a generic 400; this must reach our middleware to become a 413."""
 
 
 class BodySizeLimitMiddleware:

@@ -75,7 +75,7 @@ def run(
                 else:
                     result, stats = crawl(cfg, on_page=on_page), None
                     write_snapshot(result, source)
-        except (ValueError, FileNotFoundError) as exc:
+        except (ValueError, OSError) as exc:
             raise _cli_error(str(exc)) from None
     table = Table(title="crawl")
     table.add_column("metric")

@@ -130,3 +130,34 @@ def start_docs_server(
     thread = threading.Thread(target=server.serve_forever, name=f"docs-server-{actual_port}", daemon=True)
     thread.start()
     return DocsServer(root=root, host=host, port=actual_port, _server=server, _thread=thread)
+
+
+def ensure_docs_server(port: int | None = None) -> tuple[str, DocsServer | None]:
+    """Base URL of the Python docs on ``settings.docs_port``, starting a server if none runs.
+
+    Indexed URLs must be stable across runs (they are the links learners click and
+    the key of incremental indexing), so this never falls back to a random port: if
+    the port is taken by a docs server (``suuupra crawl serve``) it is reused,
+    otherwise the error names the setting to change. The caller stops the returned
+    server (``None`` when an existing one was reused).
+    """
+    import httpx
+
+    if port is None:
+        from suuupra.settings import get_settings
+
+        port = get_settings().docs_port
+    try:
+        server = start_docs_server(port=port)
+        return server.url, server
+    except OSError:
+        base = f"http://127.0.0.1:{port}/"
+        try:
+            ok = httpx.get(base + "robots.txt", timeout=2).status_code == 200
+        except httpx.HTTPError:
+            ok = False
+        if ok:
+            return base, None
+        raise OSError(
+            f"port {port} is in use by something that is not a docs server; set SUUUPRA_DOCS_PORT to a free port"
+        ) from None

@@ -78,17 +78,11 @@ def crawl_python_docs(
     on_page: Callable[[str, str], None] | None = None,
 ) -> CrawlIndexReport:
     """Crawl the Python docs served on loopback (starting the docs server if no ``base_url``)."""
-    from crawlers.docs_server import start_docs_server
+    from crawlers.docs_server import ensure_docs_server
 
     server = None
     if base_url is None:
-        from suuupra.settings import get_settings
-
-        try:
-            server = start_docs_server(port=get_settings().docs_port)
-        except OSError:  # port taken (a running server from `suuupra crawl serve`?): use a free one
-            server = start_docs_server(port=0)
-        base_url = server.url
+        base_url, server = ensure_docs_server()
     try:
         cfg = CrawlConfig(
             start_url=base_url.rstrip("/") + "/" + start_path.lstrip("/"),

@@ -166,7 +166,7 @@ def log_training_run(
                     "feature_service_version": feature_service_version or "none",
                 }
             )
-            clean = {k: float(v) for k, v in metrics.items() if v is not None and v == v}
+            clean = {metric_key(k): float(v) for k, v in metrics.items() if v is not None and v == v}
             mlflow.log_metrics(clean)
             mlflow.set_tags({"suuupra.kind": kind, **(tags or {})})
             for fname, fig in (figures or {}).items():
@@ -185,6 +185,11 @@ def log_training_run(
     client.set_registered_model_alias(name, CHALLENGER, version)
     client.set_model_version_tag(name, version, "feature_service_version", feature_service_version or "none")
     return LoggedModel(run_id=run.info.run_id, name=name, version=version)
+
+
+def metric_key(name: str) -> str:
+    """MLflow-safe metric name: ``ndcg@10`` -> ``ndcg_at_10``."""
+    return name.replace("@", "_at_")
 
 
 def _png_image(png: bytes):

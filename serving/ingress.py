@@ -12,7 +12,6 @@ deadline) when the replica died under them: scoring is idempotent, and this is w
 keeps a replica crash invisible to clients while Serve replaces it.
 """
 
-from __future__ import annotations
 
 import asyncio
 import logging

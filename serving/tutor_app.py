@@ -21,7 +21,8 @@ Extension fields (OpenAI clients pass them through ``extra_body``): ``mode``
 (``"answer"`` | ``"hint"``; the model id ``suuupra-tutor-hint`` also selects hint
 mode) and ``course_id`` (scopes retrieval). Each answer message carries
 ``citations`` (list of ``{index, url, title, section, chunk_id, ...}``) and
-``refusal`` (``null`` or ``"harmful"`` / ``"off_topic"`` / ``"empty"``); in a
+``refusal_kind`` (``null`` or ``"harmful"`` / ``"off_topic"`` / ``"empty"``; not the
+standard ``refusal`` field, whose meaning is a model-written refusal text); in a
 stream they arrive on the last chunk's ``delta``.
 """
 
@@ -87,6 +88,7 @@ class TutorArgs(BaseModel):
     llm_base_url: str | None = Field(default=None, description="OpenAI base URL of the LLM; settings default")
     llm_model: str | None = Field(default=None, description="model name sent to the LLM; settings default")
     num_cpus: float = Field(default=0.5, ge=0)
+    env_vars: dict[str, str] | None = Field(default=None, description="replica environment (settings)")
     max_ongoing_requests: int = Field(default=16, ge=1)
 
 
@@ -167,7 +169,7 @@ class Tutor:
                 prompt_tokens=ans.prompt_tokens,
                 completion_tokens=ans.completion_tokens,
                 finish_reason=ans.finish_reason,
-                message_extra={"citations": ans.citations, "refusal": ans.refusal_kind},
+                message_extra={"citations": ans.citations, "refusal_kind": ans.refusal_kind},
             )
         )
 
@@ -207,7 +209,7 @@ class Tutor:
             completion_id=cid,
             model=model,
             created=created,
-            delta={"citations": citations, "refusal": final.refusal_kind if final else None},
+            delta={"citations": citations, "refusal_kind": final.refusal_kind if final else None},
             finish_reason=final.finish_reason if final else "stop",
         )
         if include_usage and final is not None:
@@ -220,9 +222,16 @@ class Tutor:
         yield SSE_DONE
 
 
+def _actor_options(a: TutorArgs) -> dict[str, Any]:
+    opts: dict[str, Any] = {"num_cpus": a.num_cpus}
+    if a.env_vars:
+        opts["runtime_env"] = {"env_vars": dict(a.env_vars)}
+    return opts
+
+
 def build_tutor_app(args: dict[str, Any] | TutorArgs | None = None) -> Application:
     """Typed Serve builder for the tutor (``serve run serving.tutor_app:build_tutor_app``)."""
     a = args if isinstance(args, TutorArgs) else TutorArgs.model_validate(args or {})
     return Tutor.options(
-        ray_actor_options={"num_cpus": a.num_cpus}, max_ongoing_requests=a.max_ongoing_requests
+        ray_actor_options=_actor_options(a), max_ongoing_requests=a.max_ongoing_requests
     ).bind(a.model_dump())

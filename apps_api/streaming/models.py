@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import JSON, BigInteger, Float, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
+import apps_api.models  # noqa: F401  (our foreign keys point at users/courses: register them too)
 from apps_api.db import Base, utcnow
 
 ASSET_STATUSES = ("uploaded", "processing", "ready", "failed")

@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from pipelines.flink import sql
+from pipelines.flink.sql import file_uri
 from pipelines.lake import checkpoint_dir, flink_staging_path
 from suuupra.settings import Profile, Settings, get_settings
 
@@ -76,15 +77,15 @@ def environment_config(
         conf.update({
             "execution.checkpointing.interval": f"{checkpoint_ms} ms",
             "execution.checkpointing.mode": "EXACTLY_ONCE",
-            "execution.checkpointing.dir": ckpt.as_uri(),
-            "state.checkpoints.dir": ckpt.as_uri(),
+            "execution.checkpointing.dir": file_uri(ckpt),
+            "state.checkpoints.dir": file_uri(ckpt),
             "execution.checkpointing.externalized-checkpoint-retention": "RETAIN_ON_CANCELLATION",
             "execution.checkpointing.num-retained": "2",
             "state.backend.type": "hashmap",
         })
         last = latest_checkpoint(job, settings) if restore else None
         if last is not None:
-            conf["execution.state-recovery.path"] = last.as_uri()
+            conf["execution.state-recovery.path"] = file_uri(last)
     if settings.profile is Profile.prod:
         jar = settings.flink_kafka_connector_jar
         if jar is None or not Path(jar).exists():
@@ -92,7 +93,7 @@ def environment_config(
                 "prod profile reads Kafka: set SUUUPRA_FLINK_KAFKA_CONNECTOR_JAR to the "
                 "flink-sql-connector-kafka jar matching Flink 2.x"
             )
-        conf["pipeline.jars"] = Path(jar).resolve().as_uri()
+        conf["pipeline.jars"] = file_uri(Path(jar).resolve())
         if settings.flink_jobmanager:
             conf["rest.address"], _, port = settings.flink_jobmanager.partition(":")
             conf["rest.port"] = port or "8081"

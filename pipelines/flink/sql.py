@@ -99,6 +99,21 @@ class StreamOptions:
     extra: dict[str, str] = field(default_factory=dict)
 
 
+def file_uri(path: Path | str) -> str:
+    """``file://`` URI without percent-encoding: Flink does not decode ``%3D`` back to ``=``."""
+    return "file://" + str(Path(path).resolve())
+
+
+def interval_literal(seconds: float) -> str:
+    """Flink ``INTERVAL 'D HH:MM:SS.sss' DAY(3) TO SECOND(3)`` literal of ``seconds``."""
+    ms = min(int(round(seconds * 1000)), 999 * 86_400_000)  # DAY(3) is the widest Flink accepts
+    days, ms = divmod(ms, 86_400_000)
+    hours, ms = divmod(ms, 3_600_000)
+    minutes, ms = divmod(ms, 60_000)
+    secs, ms = divmod(ms, 1000)
+    return f"INTERVAL '{days} {hours:02d}:{minutes:02d}:{secs:02d}.{ms:03d}' DAY(3) TO SECOND(3)"
+
+
 def _q(name: str) -> str:
     return f"`{name}`"
 
@@ -133,7 +148,7 @@ def source_options(topic: str, settings: Settings, opts: StreamOptions, job: str
             **opts.extra,
         }
     path = Path(settings.events_dir) / f"topic={topic}"
-    out = {"connector": "filesystem", "path": path.as_uri(), **common}
+    out = {"connector": "filesystem", "path": file_uri(path), **common}
     if opts.monitor_interval_s:
         out["source.monitor-interval"] = f"{int(opts.monitor_interval_s * 1000)} ms"
     return {**out, **opts.extra}
@@ -145,14 +160,14 @@ def source_ddl(name: str, topic: str, fields: dict[str, str], settings: Settings
         f"CREATE TEMPORARY TABLE {_q(name)} (\n  {_columns(fields)},\n"
         f"  `occurred_at` TIMESTAMP_LTZ(3),\n"
         f"  `proc_time` AS PROCTIME(),\n"
-        f"  WATERMARK FOR `occurred_at` AS `occurred_at` - INTERVAL '{int(opts.lateness_s)}' SECOND(9)\n"
+        f"  WATERMARK FOR `occurred_at` AS `occurred_at` - {interval_literal(opts.lateness_s)}\n"
         f") WITH (\n  {_with(source_options(topic, settings, opts, job))}\n)"
     )
 
 
 def sink_ddl(name: str, columns: dict[str, str], path: Path, streaming_follow: bool) -> str:
     """File sink (JSON lines) committed atomically: on checkpoints when following, at the end otherwise."""
-    options = {"connector": "filesystem", "path": Path(path).as_uri(), "format": "json",
+    options = {"connector": "filesystem", "path": file_uri(path), "format": "json",
                "json.timestamp-format.standard": "ISO-8601"}
     if streaming_follow:
         options["sink.rolling-policy.rollover-interval"] = "1 s"

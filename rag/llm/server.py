@@ -55,6 +55,7 @@ class LocalLLMArgs(BaseModel):
     num_threads: int | None = Field(default=None, ge=1, description="torch threads; settings default")
     max_output_tokens: int | None = Field(default=None, ge=1, description="hard cap; settings default")
     request_timeout_s: float | None = Field(default=None, gt=0)
+    env_vars: dict[str, str] | None = Field(default=None, description="replica environment (settings)")
     max_ongoing_requests: int = Field(default=8, ge=1)
 
 
@@ -131,9 +132,16 @@ class LLMServer:
         yield SSE_DONE
 
 
+def _actor_options(a: LocalLLMArgs) -> dict[str, Any]:
+    opts: dict[str, Any] = {"num_cpus": a.num_cpus}
+    if a.env_vars:
+        opts["runtime_env"] = {"env_vars": dict(a.env_vars)}
+    return opts
+
+
 def build_local_llm_app(args: dict[str, Any] | LocalLLMArgs | None = None) -> Application:
     """Typed Serve app builder for the local SmolLM2 backend (``serve run rag.llm.server:build_local_llm_app``)."""
     a = args if isinstance(args, LocalLLMArgs) else LocalLLMArgs.model_validate(args or {})
     return LLMServer.options(
-        ray_actor_options={"num_cpus": a.num_cpus}, max_ongoing_requests=a.max_ongoing_requests
+        ray_actor_options=_actor_options(a), max_ongoing_requests=a.max_ongoing_requests
     ).bind(a.model_dump())

@@ -10,8 +10,10 @@ or cite nothing at all. The rules, applied after generation:
    is re-pointed to the best-supported source when that one clearly supports it.
 4. If no valid marker is left, attach them deterministically: each sentence gets
    the source with the highest lexical support, when that support reaches
-   :data:`ATTACH_MIN_SUPPORT`. An answer that says the material does not cover
-   the question gets no citations.
+   :data:`ATTACH_MIN_SUPPORT`. If no single sentence reaches it (rambling
+   answers), the source that best supports the answer as a whole is cited once at
+   the end, provided it reaches :data:`FALLBACK_MIN_SUPPORT`. An answer that says
+   the material does not cover the question gets no citations.
 
 The ``citations`` list then holds exactly the sources referenced in the text, in
 order of first appearance, so text markers and machine-readable citations agree.
@@ -39,6 +41,7 @@ _NOT_COVERED = re.compile(
     re.IGNORECASE,
 )
 ATTACH_MIN_SUPPORT = 0.34
+FALLBACK_MIN_SUPPORT = 0.2
 REPAIR_MAX_SUPPORT = 0.1
 REPAIR_MIN_GAIN = 0.3
 
@@ -102,6 +105,11 @@ def process_citations(text: str, sources: Sequence[Source]) -> tuple[str, list[d
                 attached = True
             out.append(sent)
         text = " ".join(out)
+        if not attached:
+            fallback = _fallback_marker(text, sources)
+            if fallback:
+                text = _place_marker(text, fallback)
+                attached = True
     # Collapse duplicates like "[1][1]".
     text = re.sub(r"(\[(\d+)\])(\s*\[\2\])+", r"\1", text)
     return text, citations_in(text, sources), attached
@@ -118,6 +126,11 @@ def citations_in(text: str, sources: Sequence[Source]) -> list[dict[str, Any]]:
     return [by_n[n].citation() for n in order]
 
 
+def _fallback_marker(text: str, sources: Sequence[Source]) -> str:
+    best, best_s = _best_source(text, sources)
+    return f"[{best.n}]" if best is not None and best_s >= FALLBACK_MIN_SUPPORT else ""
+
+
 def trailing_markers(text: str, sources: Sequence[Source]) -> str:
     """Markers to append after a streamed answer that carried none (may be empty)."""
     if not sources or says_not_covered(text):
@@ -127,7 +140,10 @@ def trailing_markers(text: str, sources: Sequence[Source]) -> str:
         best, best_s = _best_source(sent, sources)
         if best is not None and best_s >= ATTACH_MIN_SUPPORT and best.n not in chosen:
             chosen.append(best.n)
-    return " " + "".join(f"[{n}]" for n in chosen) if chosen else ""
+    if not chosen:
+        fallback = _fallback_marker(text, sources)
+        return f" {fallback}" if fallback else ""
+    return " " + "".join(f"[{n}]" for n in chosen)
 
 
 class StreamMarkerFilter:

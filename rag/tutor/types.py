@@ -24,9 +24,12 @@ class Source:
     course_id: str = ""
 
     def citation(self) -> dict[str, Any]:
-        """Machine-readable citation (the ``citations`` extension field of a message)."""
+        """Machine-readable citation (the ``citations`` extension field of a message).
+
+        ``text`` is the exact passage the model was shown, so clients can quote it and
+        the eval harness can check that it supports the citing sentence.
+        """
         d = asdict(self)
-        d.pop("text")
         d["index"] = d.pop("n")
         return d
 

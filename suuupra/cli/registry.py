@@ -13,4 +13,7 @@ COMMAND_GROUPS: dict[str, str] = {
     "up": "suuupra.cli.up_cmd:up",
     "api": "apps_api.cli:app",
     "db": "apps_api.cli:db_app",
+    "tutor": "rag.tutor.cli:app",
+    "eval": "rag.tutor.cli:eval_app",
+    "streaming": "apps_api.streaming.cli:app",
 }

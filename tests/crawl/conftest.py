@@ -51,7 +51,9 @@ def build_site(root: Path) -> Path:
         '<p>Not for the index.</p><a href="guide/orphan-linked.html">x</a>',
         head='<meta name="robots" content="noindex">',
     )
-    write_page(root, "guide/orphan-linked.html", "Linked from noindex", "<p>Reachable through a noindex page.</p>")
+    write_page(
+        root, "guide/orphan-linked.html", "Linked from noindex", "<p>Reachable through a noindex page.</p>"
+    )
     write_page(root, "private/secret.html", "Secret", "<p>robots.txt forbids this.</p>")
     write_page(root, "guide/sitemap-only.html", "Sitemap only", "<p>Only the sitemap knows this page.</p>")
     (root / "robots.txt").write_text("User-agent: *\nDisallow: /private/\n", encoding="utf-8")

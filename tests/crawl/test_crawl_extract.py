@@ -46,5 +46,7 @@ def test_links_are_absolute_and_filtered() -> None:
 
 
 def test_meta_robots_noindex() -> None:
-    page = extract('<html><head><meta name="robots" content="noindex, nofollow"></head><body>x</body></html>', "u")
+    page = extract(
+        '<html><head><meta name="robots" content="noindex, nofollow"></head><body>x</body></html>', "u"
+    )
     assert page.noindex and page.nofollow

@@ -18,7 +18,9 @@ def test_docs_server_generates_robots_and_sitemap(tmp_path: Path) -> None:
         robots = httpx.get(server.url + "robots.txt").text
         sitemap = httpx.get(server.url + "sitemap.xml").text
         page = httpx.get(server.url + "sub/b.html")
-        cond = httpx.get(server.url + "sub/b.html", headers={"If-Modified-Since": page.headers["last-modified"]})
+        cond = httpx.get(
+            server.url + "sub/b.html", headers={"If-Modified-Since": page.headers["last-modified"]}
+        )
     assert f"Sitemap: {server.url}sitemap.xml" in robots and "Disallow: /_static/" in robots
     assert f"<loc>{server.url}a.html</loc>" in sitemap and f"<loc>{server.url}sub/b.html</loc>" in sitemap
     assert "_static" not in sitemap

@@ -128,7 +128,9 @@ def test_config_validation_and_url_normalisation(tmp_path: Path) -> None:
         CrawlConfig(start_url="/relative")
     with pytest.raises(ValueError, match="max_pages"):
         CrawlConfig(start_url="http://h/", max_pages=0)
-    assert normalize_url("HTTP://Example.COM:80/a/b.html?z=1&a=2#frag") == "http://example.com/a/b.html?a=2&z=1"
+    assert (
+        normalize_url("HTTP://Example.COM:80/a/b.html?z=1&a=2#frag") == "http://example.com/a/b.html?a=2&z=1"
+    )
     with CrawlState(tmp_path / "s.sqlite") as st:
         crawler = Crawler(CrawlConfig(start_url="http://h/docs/index.html"), st)
         assert crawler.in_scope("http://h/docs/x.html")

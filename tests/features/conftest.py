@@ -25,6 +25,17 @@ def make_settings(data_dir: Path, **overrides):
     return load_settings(data_dir=data_dir, feast_project=project, **overrides)
 
 
+@pytest.fixture(scope="session")
+def make_feast_settings():
+    """Factory: settings for a fresh data dir with a unique Feast project name."""
+    return make_settings
+
+
+@pytest.fixture(scope="session")
+def sample_start() -> datetime:
+    return START
+
+
 @pytest.fixture(scope="module")
 def local_feast(tmp_path_factory) -> Iterator[tuple]:
     """(settings, world) of an applied + materialized local (file/SQLite) store."""

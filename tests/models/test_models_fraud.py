@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import FAST_FRAUD, FRAUD_FEATURES
+from models_testdata import FAST_FRAUD, FRAUD_FEATURES
 
 from models.errors import TrainingInputError
 from models.evaluation.fraud import CostModel, calibration_curve, expected_cost, fraud_metrics, recall_at_fpr

@@ -58,7 +58,9 @@ def test_reindex_skips_unchanged_replaces_changed_and_deletes(indexed, corpus) -
     assert stats.documents_unchanged == len(corpus) and stats.chunks_upserted == 0
     assert index_status()["points"] == before
 
-    corpus[0]["sections"] = [{"heading": "Files", "anchor": "f", "text": "Use pathlib.Path.read_text for small files."}]
+    corpus[0]["sections"] = [
+        {"heading": "Files", "anchor": "f", "text": "Use pathlib.Path.read_text for small files."}
+    ]
     stats = index_documents(corpus)
     assert stats.documents_indexed == 1 and stats.documents_unchanged == len(corpus) - 1
     files = [h for h in search("pathlib read_text", k=10) if "files.html" in h.url]

@@ -7,9 +7,7 @@ over a real search index of Python docs sections and planted injection pages.
 
 from __future__ import annotations
 
-import os
 import re
-import socket
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -18,50 +16,21 @@ import pytest
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(600)]
 
-REPO = Path(__file__).resolve().parents[2]
 MAX_TOKENS = 48
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
 def serve_base(tutor_index: Path) -> Iterator[str]:
-    import ray
-    from ray import serve
+    from serving.tutor_local import LocalTutorStack
 
-    from rag.llm.server import build_local_llm_app
-    from serving.tutor_app import build_tutor_app
-
-    port = _free_port()
     env = {
         "SUUUPRA_DATA_DIR": str(tutor_index),
         "SUUUPRA_PROFILE": "local",
         "SUUUPRA_TUTOR_MAX_OUTPUT_TOKENS": "64",
         "SUUUPRA_TUTOR_REQUEST_TIMEOUT_S": "120",
-        "HF_HUB_OFFLINE": "1",
-        "TRANSFORMERS_OFFLINE": "1",
-        "TOKENIZERS_PARALLELISM": "false",
-        "PYTHONPATH": os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")]).rstrip(os.pathsep),
     }
-    started = not ray.is_initialized()
-    if started:
-        ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False, runtime_env={"env_vars": env})
-    try:
-        serve.start(http_options={"host": "127.0.0.1", "port": port})
-        base = f"http://127.0.0.1:{port}"
-        serve.run(build_local_llm_app({"num_cpus": 1, "num_threads": 1}), name="llm", route_prefix="/llm")
-        serve.run(
-            build_tutor_app({"llm_base_url": f"{base}/llm/v1", "num_cpus": 0.5}), name="tutor", route_prefix="/tutor"
-        )
-        yield base
-    finally:
-        serve.shutdown()
-        if started:
-            ray.shutdown()
+    with LocalTutorStack(env=env, llm_args={"num_cpus": 1, "num_threads": 1}) as stack:
+        yield stack.base_url
 
 
 @pytest.fixture(scope="module")
@@ -109,7 +78,7 @@ def test_non_streaming_answer_has_grounded_citations(client) -> None:
     )
     msg = resp.choices[0].message
     extra = msg.model_extra
-    assert extra["refusal"] is None
+    assert extra["refusal_kind"] is None
     _assert_citations_match(msg.content, extra["citations"])
     assert any("break" in c["section"].lower() for c in extra["citations"])
     assert resp.usage.completion_tokens > 0
@@ -164,7 +133,7 @@ def test_hint_mode_does_not_hand_out_code(client) -> None:
         max_tokens=MAX_TOKENS,
     )
     msg = resp.choices[0].message
-    assert msg.model_extra["refusal"] is None
+    assert msg.model_extra["refusal_kind"] is None
     assert "```" not in msg.content
 
 
@@ -194,7 +163,7 @@ def test_refusals(client, question: str, kind: str) -> None:
         model="suuupra-tutor", messages=[{"role": "user", "content": question}], max_tokens=MAX_TOKENS
     )
     msg = resp.choices[0].message
-    assert msg.model_extra["refusal"] == kind
+    assert msg.model_extra["refusal_kind"] == kind
     assert msg.model_extra["citations"] == []
     assert "sorry" in msg.content.lower()
 

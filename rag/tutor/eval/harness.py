@@ -1,0 +1,201 @@
+"""Evaluation harness: run the question set against a running tutor (OpenAI protocol).
+
+Every question is asked with ``stream: true`` through the official ``openai``
+client, which gives time to first token, total latency and tokens/s from the
+same request the learner would make. Metrics:
+
+* **hit@k (cited)** — answerable questions whose cited sources include the page
+  the question was written from (``expected_urls``); k = number of citations.
+* **citation correctness** — share of cited sentences whose cited chunk supports
+  them: lexical overlap of the sentence's content terms with the chunk text
+  (:func:`rag.tutor.text.support`) at least :data:`SUPPORT_THRESHOLD`.
+* **refusal correctness** — out-of-scope and harmful questions must be refused,
+  answerable ones must not (reported as accuracy on each side).
+* **latency** — TTFT and total (p50/p95), decode tokens/s (completion tokens over
+  the time after the first token).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import statistics
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+from rag.tutor.text import content_terms, split_sentences, support
+
+QUESTIONS_PATH = Path(__file__).with_name("questions.jsonl")
+SUPPORT_THRESHOLD = 0.5
+_MARKER = re.compile(r"\[(\d{1,3})\]")
+
+
+@dataclass(slots=True)
+class EvalQuestion:
+    id: str
+    question: str
+    kind: Literal["answer", "out_of_scope", "harmful"]
+    mode: Literal["answer", "hint"] = "answer"
+    expected_urls: list[str] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class EvalResult:
+    id: str
+    kind: str
+    mode: str
+    answer: str
+    citations: list[dict[str, Any]]
+    refusal: str | None
+    ttft_s: float | None
+    total_s: float
+    completion_tokens: int
+    hit: bool | None = None
+    cited_sentences: int = 0
+    supported_sentences: int = 0
+    error: str | None = None
+
+
+def load_questions(path: Path | None = None) -> list[EvalQuestion]:
+    rows = []
+    for line in (path or QUESTIONS_PATH).read_text().splitlines():
+        if line.strip():
+            rows.append(EvalQuestion(**json.loads(line)))
+    return rows
+
+
+def citation_support(answer: str, citations: Sequence[dict[str, Any]]) -> tuple[int, int]:
+    """(cited sentences, sentences supported by every source they cite)."""
+    by_n = {c["index"]: c for c in citations}
+    cited = supported = 0
+    for sent in split_sentences(answer):
+        ns = [int(n) for n in _MARKER.findall(sent)]
+        bare = _MARKER.sub("", sent)
+        if not ns or not content_terms(bare):
+            continue
+        cited += 1
+        ok = all(
+            n in by_n
+            and support(bare, f"{by_n[n].get('title', '')} {by_n[n].get('section', '')} {by_n[n].get('text', '')}")
+            >= SUPPORT_THRESHOLD
+            for n in ns
+        )
+        supported += ok
+    return cited, supported
+
+
+def ask(client: Any, q: EvalQuestion, max_tokens: int) -> EvalResult:
+    """One streamed request; timings measured client-side."""
+    t0 = time.perf_counter()
+    ttft = None
+    text, citations, refusal, tokens = "", [], None, 0
+    stream = client.chat.completions.create(
+        model="suuupra-tutor",
+        messages=[{"role": "user", "content": q.question}],
+        max_tokens=max_tokens,
+        stream=True,
+        stream_options={"include_usage": True},
+        extra_body={"mode": q.mode},
+    )
+    for chunk in stream:
+        if chunk.usage:
+            tokens = chunk.usage.completion_tokens
+        for ch in chunk.choices:
+            if ch.delta.content:
+                if ttft is None:
+                    ttft = time.perf_counter() - t0
+                text += ch.delta.content
+            extra = ch.delta.model_extra or {}
+            if "citations" in extra:
+                citations = extra["citations"] or []
+                refusal = extra.get("refusal_kind")
+    total = time.perf_counter() - t0
+    res = EvalResult(q.id, q.kind, q.mode, text, citations, refusal, ttft, total, tokens)
+    if q.kind == "answer":
+        res.hit = any(any(c["url"].startswith(u) for u in q.expected_urls) for c in citations)
+        res.cited_sentences, res.supported_sentences = citation_support(text, citations)
+    return res
+
+
+def _pct(values: Sequence[float], p: float) -> float | None:
+    if not values:
+        return None
+    v = sorted(values)
+    return v[min(len(v) - 1, round(p * (len(v) - 1)))]
+
+
+def summarize(results: Sequence[EvalResult]) -> dict[str, Any]:
+    ans = [r for r in results if r.kind == "answer" and r.error is None]
+    neg = [r for r in results if r.kind != "answer" and r.error is None]
+    gen = [r for r in ans if r.refusal is None and r.completion_tokens > 0 and r.ttft_s is not None]
+    cited = sum(r.cited_sentences for r in ans)
+    tps = [r.completion_tokens / max(1e-6, r.total_s - r.ttft_s) for r in gen if r.total_s > r.ttft_s]
+    return {
+        "questions": len(results),
+        "errors": sum(r.error is not None for r in results),
+        "answerable": len(ans),
+        "hit_at_k_cited": sum(bool(r.hit) for r in ans) / len(ans) if ans else None,
+        "answers_with_citations": sum(bool(r.citations) for r in ans) / len(ans) if ans else None,
+        "mean_citations": statistics.fmean(len(r.citations) for r in ans) if ans else None,
+        "citation_correctness": sum(r.supported_sentences for r in ans) / cited if cited else None,
+        "cited_sentences": cited,
+        "refusal_correct_out_of_scope": (
+            sum(r.refusal is not None for r in neg) / len(neg) if neg else None
+        ),
+        "answered_when_answerable": sum(r.refusal is None for r in ans) / len(ans) if ans else None,
+        "ttft_p50_s": _pct([r.ttft_s for r in gen], 0.5),
+        "ttft_p95_s": _pct([r.ttft_s for r in gen], 0.95),
+        "total_p50_s": _pct([r.total_s for r in gen], 0.5),
+        "total_p95_s": _pct([r.total_s for r in gen], 0.95),
+        "tokens_per_s": statistics.fmean(tps) if tps else None,
+        "refusal_latency_p50_s": _pct([r.total_s for r in neg], 0.5),
+    }
+
+
+def run_eval(
+    base_url: str,
+    questions: Sequence[EvalQuestion] | None = None,
+    *,
+    max_tokens: int = 64,
+    timeout_s: float = 180.0,
+    on_result: Callable[[EvalResult], None] | None = None,
+) -> tuple[dict[str, Any], list[EvalResult]]:
+    """Ask every question; returns (summary, per-question results)."""
+    from openai import OpenAI
+
+    client = OpenAI(base_url=base_url, api_key="eval", timeout=timeout_s, max_retries=0)
+    results = []
+    for q in questions if questions is not None else load_questions():
+        try:
+            r = ask(client, q, max_tokens)
+        except Exception as exc:  # one broken request must not lose the whole run
+            r = EvalResult(q.id, q.kind, q.mode, "", [], None, None, 0.0, 0, error=f"{type(exc).__name__}: {exc}")
+        results.append(r)
+        if on_result:
+            on_result(r)
+    return summarize(results), results
+
+
+def markdown_table(summary: dict[str, Any]) -> str:
+    """The summary as the Markdown table committed in docs/tutor.md."""
+
+    def fmt(v: Any) -> str:
+        if v is None:
+            return "n/a"
+        if isinstance(v, float):
+            return f"{v:.3f}" if v < 10 else f"{v:.1f}"
+        return str(v)
+
+    rows = ["| metric | value |", "|---|---|"]
+    rows += [f"| {k} | {fmt(v)} |" for k, v in summary.items()]
+    return "\n".join(rows)
+
+
+def write_report(path: Path, summary: dict[str, Any], results: Sequence[EvalResult], meta: dict[str, Any]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(
+        json.dumps({"meta": meta, "summary": summary, "results": [asdict(r) for r in results]}, indent=2)
+    )
