@@ -52,22 +52,19 @@ def relay(
     """Publish pending outbox events to the event log (at-least-once)."""
     import time
 
-    from apps_api.db import Database
-    from apps_api.outbox import relay_all
-    from suuupra.eventlog import open_event_log
+    from apps_api.ops import relay_outbox
+    from suuupra.cli.app import CLIError
 
     settings = _settings()
-    db = Database(settings.database_url or "")
-    log = open_event_log(settings)
-    try:
-        while True:
-            n = relay_all(db, log)
-            typer.echo(f"published {n} events")
-            if not follow:
-                break
-            time.sleep(interval)
-    finally:
-        db.dispose()
+    while True:
+        try:
+            counts = relay_outbox(settings)
+        except Exception as exc:
+            raise CLIError(f"outbox relay failed: {exc}") from None
+        typer.echo(f"published {counts['published']} events ({counts['pending']} pending)")
+        if not follow:
+            break
+        time.sleep(interval)
 
 
 @app.command("create-admin")

@@ -44,22 +44,25 @@ def _try_claim(db: Database, user_id: str, key: str, fp: str) -> tuple[bool, Ide
         return True, None
     except IntegrityError:
         pass
+    return False, _load(db, user_id, key)
+
+
+def _load(db: Database, user_id: str, key: str) -> IdempotencyKey | None:
     with db.read_session() as s:
         row = s.scalar(select(IdempotencyKey).where(IdempotencyKey.user_id == user_id,
                                                     IdempotencyKey.key == key))
         if row is not None:
             s.expunge(row)
-        return False, row
+        return row
 
 
 def run_idempotent(db: Database, user_id: str, key: str, fp: str, fn: Callable[[], Outcome], *,
                    wait_s: float, lock_ttl_s: float) -> tuple[int, Any, bool]:
     """Run ``fn`` at most once per (user, key); returns (status, body, replayed)."""
     deadline = time.monotonic() + wait_s
-    while True:
-        owned, row = _try_claim(db, user_id, key, fp)
-        if owned:
-            break
+    delay = 0.01
+    owned, row = _try_claim(db, user_id, key, fp)
+    while not owned:
         if row is not None:
             if row.request_hash != fp:
                 raise ApiError(409, "this Idempotency-Key was already used with a different request; "
@@ -71,7 +74,11 @@ def run_idempotent(db: Database, user_id: str, key: str, fp: str, fn: Callable[[
         if time.monotonic() > deadline:
             raise ApiError(409, "a request with this Idempotency-Key is still in progress; retry shortly",
                            headers={"Retry-After": "1"})
-        time.sleep(0.02)
+        time.sleep(delay)
+        delay = min(delay * 1.5, 0.1)
+        row = _load(db, user_id, key)  # cheap read while the original runs
+        if row is None:  # the original failed and released the key: try to own it
+            owned, row = _try_claim(db, user_id, key, fp)
 
     try:
         status, body = fn()

@@ -17,11 +17,13 @@ from dagster_project.resources import resources_for
 ASSET_MODULES = [
     "dagster_project.assets.foundation",
     "dagster_project.assets.pipelines",
+    "dagster_project.assets.analytics",
     "dagster_project.assets.features",
     "dagster_project.assets.models",
     "dagster_project.assets.search",
     "dagster_project.assets.tutor",
     "dagster_project.assets.serving",
+    "dagster_project.assets.apps_api",
     "dagster_project.assets.streaming",
 ]
 

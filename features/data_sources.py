@@ -21,7 +21,7 @@ from feast import FileSource, PushSource
 from feast.data_format import ParquetFormat
 from feast.data_source import DataSource
 
-from suuupra.settings import Profile, Settings
+from suuupra.settings import Settings
 
 _TS = pa.timestamp("us", tz="UTC")
 
@@ -172,7 +172,9 @@ def lake_path(table: str, settings: Settings) -> Path:
 def _source(table: str, settings: Settings, *, field_mapping: dict[str, str] | None = None) -> DataSource:
     path = str(lake_path(table, settings))
     desc = f"Lake table `{table}` (Parquet, written by the pipelines area)."
-    if settings.profile is Profile.prod:
+    from features.store import offline_kind
+
+    if offline_kind(settings) == "spark":
         from feast.infra.offline_stores.contrib.spark_offline_store.spark_source import SparkSource
 
         return SparkSource(

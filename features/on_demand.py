@@ -10,6 +10,8 @@ train/serve skew. Undefined inputs (unknown learner) map to explicit sentinels
 
 from __future__ import annotations
 
+import types
+
 import numpy as np
 import pandas as pd
 from feast import FeatureView, Field, RequestSource
@@ -59,6 +61,15 @@ def payment_request_features(inputs: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+def _fresh_udf():
+    """A copy of the UDF: Feast's decorator re-labels its function's module as
+    ``__main__`` (for dill), which breaks a second build in the same process."""
+    f = payment_request_features
+    g = types.FunctionType(f.__code__, f.__globals__, f.__name__, f.__defaults__, f.__closure__)
+    g.__module__, g.__qualname__, g.__doc__ = __name__, f.__qualname__, f.__doc__
+    return g
+
+
 def build_on_demand_views(views: dict[str, FeatureView]) -> dict[str, OnDemandFeatureView]:
     """On-demand views over the batch views in ``views`` and the payment request."""
     odfv = on_demand_feature_view(
@@ -77,7 +88,7 @@ def build_on_demand_views(views: dict[str, FeatureView]) -> dict[str, OnDemandFe
         description="Amount vs 30-day average, seconds since last payment, new-device flag.",
         owner="team:features",
         tags={"freshness": "request"},
-    )(payment_request_features)
+    )(_fresh_udf())
     return {odfv.name: odfv}
 
 

@@ -132,7 +132,7 @@ def log_training_run(
     params: Mapping[str, Any],
     metrics: Mapping[str, float],
     input_example: pd.DataFrame,
-    figures: Mapping[str, Any] | None = None,
+    figures: Mapping[str, Any] | None = None,  # matplotlib figures or PNG bytes
     feature_service: str | None = None,
     feature_service_version: str | None = None,
     tags: Mapping[str, str] | None = None,
@@ -170,7 +170,8 @@ def log_training_run(
             mlflow.log_metrics(clean)
             mlflow.set_tags({"suuupra.kind": kind, **(tags or {})})
             for fname, fig in (figures or {}).items():
-                mlflow.log_image(_png_image(figure_png(fig)), f"plots/{fname}.png")
+                png = fig if isinstance(fig, bytes) else figure_png(fig)
+                mlflow.log_image(_png_image(png), f"plots/{fname}.png")
             info = mlflow.pyfunc.log_model(
                 name="model",
                 python_model=wrapper,

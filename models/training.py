@@ -30,7 +30,7 @@ def train_and_register_recommender(
     name: str = RECOMMENDER_NAME,
 ) -> dict[str, Any]:
     """Time-based holdout, train, evaluate vs popularity, log + register + gate on NDCG@k."""
-    from models.evaluation.plots import recsys_metrics_plot
+    from models.evaluation.plots import figure_png, recsys_metrics_plot
     from models.evaluation.recsys import evaluate_recommender, time_holdout_split
     from models.recommender import train_recommender, validate_interactions
 
@@ -46,7 +46,7 @@ def train_and_register_recommender(
     metrics = evaluate_recommender(model, train, test, k)
     baseline = evaluate_recommender(train_recommender(train, {"algorithm": "popular"}), train, test, k)
     all_metrics = {**metrics, **{f"baseline_popular_{m}": v for m, v in baseline.items()}}
-    fig = recsys_metrics_plot({model.params.algorithm: metrics, "popular": baseline}, k)
+    plots = {"holdout_metrics": figure_png(recsys_metrics_plot({model.params.algorithm: metrics, "popular": baseline}, k))}
     example_users = pd.DataFrame({"user_id": train["user_id"].drop_duplicates().head(3).tolist()})
     logged = log_training_run(
         model,
@@ -54,7 +54,7 @@ def train_and_register_recommender(
         params=asdict(model.params),
         metrics={**all_metrics, "train_seconds": model.metadata["train_seconds"]},
         input_example=example_users,
-        figures={"holdout_metrics": fig},
+        figures=plots,
         feature_service=feature_service,
         feature_service_version=feature_service_version,
     )
@@ -62,7 +62,7 @@ def train_and_register_recommender(
     decision = promote_if_better(
         name, logged.version, lambda m: evaluate_recommender(m, train, test, k), metric, margin
     )
-    return {"model": model, "metrics": all_metrics, "logged": logged, "decision": decision}
+    return {"model": model, "metrics": all_metrics, "logged": logged, "decision": decision, "plots": plots}
 
 
 def evaluate_fraud_model(
@@ -93,7 +93,7 @@ def train_and_register_fraud(
 ) -> dict[str, Any]:
     """Stratified holdout, torch model vs LR/LightGBM, calibration, log + register + gate on PR-AUC."""
     from models.evaluation.fraud import calibration_curve, fraud_metrics
-    from models.evaluation.plots import calibration_plot, fraud_curves, history_plot
+    from models.evaluation.plots import calibration_plot, figure_png, fraud_curves, history_plot
     from models.fraud import train_fraud_model
     from models.fraud.baselines import train_baselines
     from models.fraud.train import stratified_split, validate_training_frame
@@ -115,9 +115,9 @@ def train_and_register_fraud(
                 metrics[f"baseline_{bname}_{m}"] = v
     curve = calibration_curve(y_te, proba)
     figures = {
-        "pr_roc_curves": fraud_curves(y_te, scores),
-        "calibration": calibration_plot(curve),
-        "training_history": history_plot(model.metadata["val_pr_auc_history"]),
+        "pr_roc_curves": figure_png(fraud_curves(y_te, scores)),
+        "calibration": figure_png(calibration_plot(curve)),
+        "training_history": figure_png(history_plot(model.metadata["val_pr_auc_history"])),
     }
     logged = log_training_run(
         model,
@@ -143,5 +143,6 @@ def train_and_register_fraud(
         "calibration_curve": curve,
         "logged": logged,
         "decision": decision,
+        "plots": figures,
         "holdout_positive_rate": float(np.mean(y_te)),
     }

@@ -102,6 +102,7 @@ class Recommender(_ModelDeployment):
         from serving.recommender import FEATURE_SERVICE
 
         self.features = OnlineFeatureClient(FEATURE_SERVICE)
+        self.features.warm_up()
         self.catalog = CourseCatalog.from_lake()
         self.sink = EventSink() if log_events else None
         self._init_model(model_name, tracking_uri)
@@ -167,6 +168,7 @@ class FraudScorer(_ModelDeployment):
         from serving.fraud import FEATURE_SERVICE
 
         self.features = OnlineFeatureClient(FEATURE_SERVICE)
+        self.features.warm_up()
         self.explain = True
         self._init_model(model_name, tracking_uri)
 

@@ -1,29 +1,33 @@
-"""Online features for one request (or one batch) through the feature store's API.
+"""Online features for one request (or one batch) via ``features.online``.
 
-The feature team's ``features.online`` module answers "all features of a feature
-service for these entities" in one call, with defaults for missing values and an
-unknown-entity flag. Serving must keep answering when the online store is down or
-not materialised yet, so every failure here becomes ``available=False`` (the
-callers then take their documented fallback) instead of an exception on the
-request path.
+The feature team's ``get_online_features(service, entity_rows)`` answers all
+features of a feature service in one call and never raises: missing values are
+replaced by defaults and listed per row, unknown entities are flagged, and a
+slow store is cut off at its latency budget. Serving adds two things:
+
+* defaults are *removed* from what the deployments see (``published`` defaulting
+  to ``False`` for a course the store has never seen must not hide the course);
+  a feature that is absent means "unknown", not "false";
+* the first call builds the Feast store (imports, registry): that happens in a
+  background warm-up started with the replica, never on a request. Until it is
+  done, and for ``retry_after_s`` after a failure, lookups answer
+  ``available=False`` at once so the callers take their fallback.
 """
 
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from dataclasses import dataclass, field
 from typing import Any
 
 log = logging.getLogger(__name__)
 
-_CANDIDATES = ("get_online_features", "online_features", "get_features", "fetch")
-_RETRY_AFTER_S = 30.0
-
 
 @dataclass
 class FeatureRows:
-    """Features per entity row, in request order."""
+    """Known (non-defaulted) features per entity row, in request order."""
 
     rows: list[dict[str, Any]]
     unknown: list[bool]
@@ -36,62 +40,69 @@ class FeatureRows:
         return cls(rows=[{} for _ in range(n)], unknown=[True] * n, available=False, error=error)
 
 
-def _normalise(result: Any, n: int) -> tuple[list[dict[str, Any]], list[bool]]:
-    """Accept the shapes the feature API may return: an object, a dict or a DataFrame."""
-    rows = getattr(result, "rows", None)
-    unknown = getattr(result, "unknown", None)
-    if rows is None and hasattr(result, "to_dict") and hasattr(result, "columns"):
-        rows = result.to_dict(orient="records")
-    if rows is None and isinstance(result, dict):
-        rows = result.get("rows")
-        unknown = result.get("unknown", unknown)
-    if rows is None:
-        rows = list(result)
-    rows = [dict(r) for r in rows]
-    if unknown is None:
-        unknown = [
-            bool(r.pop("unknown_entity", r.pop("_unknown", r.pop("is_unknown", False)))) for r in rows
-        ]
-    if len(rows) != n:
-        raise ValueError(f"feature service returned {len(rows)} rows for {n} entities")
-    return rows, [bool(u) for u in unknown]
+def from_online(result: Any) -> FeatureRows:
+    """Convert ``features.online.OnlineFeatures`` (dropping defaulted values)."""
+    n = len(result.rows)
+    if not result.ok:
+        out = FeatureRows.missing(n, result.error or ("timed out" if result.timed_out else "failed"))
+        out.timings["features_ms"] = float(result.latency_ms)
+        return out
+    rows = []
+    for row, missing in zip(result.rows, result.missing, strict=True):
+        gone = set(missing)
+        rows.append({k: v for k, v in row.items() if k not in gone})
+    return FeatureRows(rows, [bool(u) for u in result.unknown_entity],
+                       timings={"features_ms": float(result.latency_ms)})
 
 
 class OnlineFeatureClient:
     """One feature service (``recommender_v1`` or ``fraud_v1``) seen from serving."""
 
-    def __init__(self, service: str) -> None:
+    def __init__(self, service: str, retry_after_s: float = 30.0, budget_ms: float | None = None) -> None:
         self.service = service
-        self._fn: Any = None
+        self.retry_after_s = retry_after_s
+        self.budget_ms = budget_ms
+        self._ready = threading.Event()
         self._broken_until = 0.0
-        self._last_error: str | None = None
+        self.last_error: str | None = None
 
-    def _resolve(self) -> Any:
-        if self._fn is None:
-            from features import online  # the feature team's module
+    def warm_up(self, background: bool = True) -> None:
+        """Build the store once, off the request path."""
+        if background:
+            threading.Thread(target=self.warm_up, args=(False,), name=f"feast-warmup-{self.service}",
+                             daemon=True).start()
+            return
+        try:
+            from features.online import get_online_features
 
-            for name in _CANDIDATES:
-                fn = getattr(online, name, None)
-                if callable(fn):
-                    self._fn = fn
-                    break
-            else:
-                raise ImportError(f"features.online exposes none of {_CANDIDATES}")
-        return self._fn
+            res = get_online_features(self.service, [])
+            if res.error:
+                self._fail(res.error)
+        except Exception as exc:  # module missing or broken: fall back forever-ish
+            self._fail(f"{type(exc).__name__}: {exc}")
+        finally:
+            self._ready.set()
+
+    def _fail(self, error: str) -> None:
+        self.last_error = error
+        self._broken_until = time.monotonic() + self.retry_after_s
+        log.warning("online features %s unavailable: %s", self.service, error)
 
     def get(self, entity_rows: list[dict[str, Any]]) -> FeatureRows:
-        """Features for ``entity_rows``; never raises (see module docstring)."""
+        """Features for ``entity_rows``; never raises, never waits for a warm-up."""
         n = len(entity_rows)
+        if not self._ready.is_set():
+            return FeatureRows.missing(n, "feature store warming up")
         if time.monotonic() < self._broken_until:
-            return FeatureRows.missing(n, self._last_error or "feature store unavailable")
-        started = time.perf_counter()
+            return FeatureRows.missing(n, self.last_error or "feature store unavailable")
         try:
-            fn = self._resolve()
-            rows, unknown = _normalise(fn(self.service, entity_rows), n)
-        except Exception as exc:  # store down, not materialised, module missing
-            self._last_error = f"{type(exc).__name__}: {exc}"
-            # Don't hammer (and slow every request on) a store that is down.
-            self._broken_until = time.monotonic() + _RETRY_AFTER_S
-            log.warning("online features %s unavailable: %s", self.service, self._last_error)
-            return FeatureRows.missing(n, self._last_error)
-        return FeatureRows(rows, unknown, timings={"features_ms": (time.perf_counter() - started) * 1000})
+            from features.online import get_online_features
+
+            kwargs = {"budget_ms": self.budget_ms} if self.budget_ms is not None else {}
+            out = from_online(get_online_features(self.service, entity_rows, **kwargs))
+        except Exception as exc:
+            self._fail(f"{type(exc).__name__}: {exc}")
+            return FeatureRows.missing(n, self.last_error or "")
+        if not out.available and out.error and "timed out" not in out.error:
+            self._fail(out.error)
+        return out

@@ -4,8 +4,9 @@ Routes: ``POST /recommendations``, ``POST /fraud/score``, ``GET /status``,
 ``GET /healthz``, ``POST /admin/reload``. The model deployments arrive as handles in
 the constructor (Serve composition), so replicas scale independently of HTTP.
 
-Every answer carries ``X-Request-ID`` (taken from the caller — apps_api forwards
-its own — or generated) and the model version. Bad input is a 4xx
+Every answer carries ``X-Request-ID`` (Serve's proxy takes it from the caller —
+apps_api forwards its own — or generates one, and echoes it; we copy it into the
+body and the logs) and the model version. Bad input is a 4xx
 ``application/problem+json`` naming the offending field; a model that is not loaded
 is 503, a deadline overrun 504. Calls to model replicas are retried (within the
 deadline) when the replica died under them: scoring is idempotent, and this is what
@@ -54,8 +55,7 @@ def problem(status: int, title: str, detail: str, request_id: str = "", **extra:
     body = {"type": "about:blank", "title": title, "status": status, "detail": detail, **extra}
     if request_id:
         body["request_id"] = request_id
-    headers = {REQUEST_ID_HEADER: request_id} if request_id else None
-    return JSONResponse(body, status_code=status, media_type=PROBLEM, headers=headers)
+    return JSONResponse(body, status_code=status, media_type=PROBLEM)
 
 
 def _request_id(request: Request) -> str:
@@ -138,7 +138,7 @@ class Ingress:
                 status = int(result["_error"]["status"])
                 return problem(status, "Model unavailable", result["_error"]["detail"], rid)
             body = response_model.model_validate({**result, "request_id": rid}).model_dump(mode="json")
-            return JSONResponse(body, headers={REQUEST_ID_HEADER: rid})
+            return JSONResponse(body)  # Serve's proxy echoes X-Request-ID itself
         except TimeoutError:
             status = 504
             return problem(504, "Timeout", f"{endpoint} did not answer within {self.timeout_s}s", rid)

@@ -109,10 +109,11 @@ class Settings(BaseSettings):
     tutor_max_input_chars: int = Field(default=4000, ge=1)
     tutor_max_output_tokens: int = Field(default=256, ge=1)
     tutor_request_timeout_s: float = Field(default=60.0, gt=0)
-    tutor_context_tokens: int = Field(default=1200, ge=64)
-    tutor_top_k: int = Field(default=4, ge=1, le=20)
+    tutor_context_tokens: int = Field(default=640, ge=64)
+    tutor_top_k: int = Field(default=3, ge=1, le=20)
     tutor_rate_limit_per_minute: int = Field(default=20, ge=1)
     llm_num_threads: int = Field(default=1, ge=1)
+    tutor_base_url: str | None = None  # None: http://{serve_host}:{serve_port}/tutor/v1
     fraud_scorer_url: str | None = None
     fraud_timeout_ms: int = Field(default=300, ge=1)
 

@@ -17,6 +17,7 @@ log = logging.getLogger("apps_api")
 
 OPTIONAL_ROUTERS: list[str] = [
     "rag.api_router:router",  # search (RAG area)
+    "rag.tutor.api_router:router",  # tutor conversations (issue 8)
     # "tutor.api_router:router",       # tutor conversations
     # "streaming.api_router:router",   # video upload / playback
     "apps_api.streaming.router:router",  # video upload / HLS playback / live classes (issue 10)

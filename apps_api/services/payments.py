@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from apps_api import ledger
 from apps_api.db import new_id, utcnow
+from apps_api.deps import is_enrolled
 from apps_api.errors import ApiError
 from apps_api.fraud import FraudDecision, FraudRequest
 from apps_api.models import (
@@ -77,6 +78,12 @@ def checkout(state: AppState, learner_id: str, body: dict, ip: str) -> tuple[int
         q = quote(s, learner_id, body.get("coupon_code"), lock_coupon=True)
         if not q.courses:
             raise ApiError(409, "your cart is empty; add a course before checking out")
+        owned = [c.id for c in q.courses if is_enrolled(s, learner_id, c.id)]
+        if owned:
+            raise ApiError(409, f"you are already enrolled in {', '.join(owned)}; remove it from your cart")
+        unavailable = [c.id for c in q.courses if c.status != "published"]
+        if unavailable:
+            raise ApiError(409, f"no longer available: {', '.join(unavailable)}; remove it from your cart")
         order = Order(id=new_id("ord"), learner_id=learner_id, subtotal_minor=q.subtotal_minor,
                       discount_minor=q.discount_minor, total_minor=q.total_minor, currency=q.currency,
                       coupon_code=q.coupon.code if q.coupon else None)

@@ -200,6 +200,15 @@ def _fail(db: Database, job_id: str, reason: str) -> None:
             a.status = "failed"
 
 
+def mark_failed(ctx: JobContext, job_id: str, reason: str) -> None:
+    """Record a failure from outside the worker (e.g. the job could not be submitted)."""
+    db = Database(ctx.database_url)
+    try:
+        _fail(db, job_id, reason[:2000])
+    finally:
+        db.dispose()
+
+
 def _link_lesson(session, asset: VideoAsset) -> None:
     """Point the lesson at its now-playable video and record its duration."""
     if not asset.lesson_id:
@@ -275,6 +284,27 @@ def job_view(job: TranscodeJob) -> dict[str, Any]:
             "attempts": job.attempts, "renditions_done": list(job.renditions_done or []),
             "executor": job.executor, "created_at": job.created_at, "started_at": job.started_at,
             "finished_at": job.finished_at}
+
+
+def job_summary(db: Database, stale_running_s: float) -> dict[str, Any]:
+    """Counts per job status, crashed (stale running) jobs and recent failure reasons."""
+    from sqlalchemy import func
+
+    with db.read_session() as s:
+        counts = dict(s.execute(select(TranscodeJob.status, func.count()).group_by(TranscodeJob.status)).all())
+        cutoff = utcnow() - timedelta(seconds=stale_running_s)
+        stale = list(s.scalars(select(TranscodeJob.id).where(
+            TranscodeJob.status == "running",
+            (TranscodeJob.heartbeat_at.is_(None)) | (TranscodeJob.heartbeat_at < cutoff))))
+        failed = s.execute(select(TranscodeJob.id, TranscodeJob.reason).where(TranscodeJob.status == "failed")
+                           .order_by(TranscodeJob.id.desc()).limit(20)).all()
+        assets = dict(s.execute(select(VideoAsset.status, func.count()).group_by(VideoAsset.status)).all())
+        hours = s.scalar(select(func.coalesce(func.sum(VideoAsset.duration_s), 0.0))
+                         .where(VideoAsset.status == "ready")) or 0.0
+    return {"jobs": {k: int(counts.get(k, 0)) for k in ("queued", "running", "done", "failed")},
+            "assets": {k: int(v) for k, v in assets.items()}, "stale_running": stale,
+            "recent_failures": [{"job_id": j, "reason": r} for j, r in failed],
+            "ready_hours": round(float(hours) / 3600, 3)}
 
 
 def pending_jobs(db: Database) -> list[str]:

@@ -16,6 +16,7 @@ import atexit
 import logging
 import shutil
 import tempfile
+import threading
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -179,9 +180,26 @@ def _create_asset_and_job(rt: Runtime, session: Session, *, user: Principal, tmp
         session.rollback()
         rt.storage.delete_prefix(f"sources/{asset_id}")
         raise
-    jobs_mod.submit(rt.job_context(), job.id, rt.config.executor, rt.settings.ray_address)
+    _dispatch(rt, job.id)
     session.expire_all()
     return session.get(VideoAsset, asset_id), session.get(TranscodeJob, job.id)
+
+
+def _dispatch(rt: Runtime, job_id: str) -> None:
+    """Start a job without holding up the request: connecting to (or starting) Ray can take
+    many seconds, so that happens on a background thread; the job row already says ``queued``."""
+    if rt.config.executor == "inline":
+        jobs_mod.submit(rt.job_context(), job_id, "inline")
+        return
+
+    def _go() -> None:
+        try:
+            jobs_mod.submit(rt.job_context(), job_id, rt.config.executor, rt.settings.ray_address)
+        except Exception as exc:  # e.g. Ray unreachable: record it so the job can be retried
+            log.exception("could not submit transcode job", extra={"job_id": job_id})
+            jobs_mod.mark_failed(rt.job_context(), job_id, f"could not submit: {exc}")
+
+    threading.Thread(target=_go, name=f"submit-{job_id}", daemon=True).start()
 
 
 # ---- upload ---------------------------------------------------------------------------------
@@ -194,6 +212,9 @@ async def upload_video(user: Instructor, session: SessionDep, rt: RuntimeDep,
                        ) -> dict[str, Any]:
     try:
         ext = check_filename(file.filename, rt.config.allowed_extensions)
+        ctype = (file.content_type or "application/octet-stream").split(";")[0].strip().lower()
+        if not (ctype.startswith("video/") or ctype == "application/octet-stream"):
+            raise UploadRejected(422, f"content type {ctype!r} is not a video")
         lesson = await run_in_threadpool(_lesson_for_upload, session, lesson_id, user)
 
         async def chunks():
@@ -344,7 +365,7 @@ def retry(job_id: str, user: Instructor, session: SessionDep, rt: RuntimeDep, re
                            stale_running_s=rt.config.stale_running_s)
     except jobs_mod.JobStateError as exc:
         raise ApiError(409, str(exc)) from None
-    jobs_mod.submit(rt.job_context(), job_id, rt.config.executor, rt.settings.ray_address)
+    _dispatch(rt, job_id)
     session.expire_all()
     return jobs_mod.job_view(session.get(TranscodeJob, job_id))
 
@@ -401,8 +422,10 @@ def playback(asset_id: str, request: Request, user: OptionalUser, session: ReadS
             "duration_s": asset.duration_s, **urls}
 
 
-@router.api_route("/media/s/{user_id}/{exp}/{sig}/{path:path}", methods=["GET", "HEAD"],
-                  name="streaming_media", summary="Signed media file (HLS playlist/segment, poster)")
+@router.head("/media/s/{user_id}/{exp}/{sig}/{path:path}", name="streaming_media_head",
+             operation_id="streaming_media_head", summary="Headers of a signed media file")
+@router.get("/media/s/{user_id}/{exp}/{sig}/{path:path}", name="streaming_media",
+            operation_id="streaming_media", summary="Signed media file (HLS playlist/segment, poster)")
 def media(user_id: str, exp: str, sig: str, path: str, request: Request, rt: RuntimeDep) -> Response:
     try:
         grant = verify(rt.secret, user_id, exp, sig, path)
@@ -530,10 +553,13 @@ def start_live(session_id: str, user: Instructor, session: SessionDep, rt: Runti
     s = _own_live(session, session_id, user)
     if s.status == "ended":
         raise ApiError(409, "this live session has ended; schedule a new one")
-    key = new_stream_key()
-    ing = rt.ingest.start(s.id, key) if s.status == "scheduled" else None
-    if ing is None:
+    if s.status != "scheduled":
         raise ApiError(409, "session is already live; the stream key was shown when it started")
+    key = new_stream_key()
+    try:
+        ing = rt.ingest.start(s.id, key)
+    except (RuntimeError, OSError) as exc:
+        raise ApiError(503, f"cannot start the live ingest listener: {exc}; try again shortly") from None
     s.status, s.started_at, s.stream_key_hash, s.ingest_port = "live", utcnow(), hash_key(key), ing.port
     session.commit()
     host = rt.config.live_host

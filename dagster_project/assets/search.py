@@ -126,7 +126,8 @@ def docs_search_index(context: AssetExecutionContext, config: DocsIndexConfig) -
     from rag.types import Document
 
     path = _snapshot_path()
-    docs = [Document.from_dict(json.loads(line)) for line in path.read_text(encoding="utf-8").splitlines()]
+    rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
+    docs = [Document.from_dict({k: v for k, v in row.items() if k != "text_chars"}) for row in rows]
     info = json.loads((path.parent / "_crawl.json").read_text())
     if config.rebuild:
         stats = rebuild_index(docs)

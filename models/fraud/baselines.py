@@ -77,7 +77,8 @@ def train_baselines(
         clf.fit(
             lgb_frame(df.iloc[tr_idx]),
             y[tr_idx],
-            eval_set=[(lgb_frame(df.iloc[va_idx]), y[va_idx])],
+            eval_X=(lgb_frame(df.iloc[va_idx]),),
+            eval_y=(y[va_idx],),
             eval_metric="average_precision",
             callbacks=[lgb.early_stopping(100, verbose=False)],
         )

@@ -94,7 +94,10 @@ class TutorPipeline:
         t_r = time.perf_counter()
         hits = list(self.retriever(query, k=s.tutor_top_k * RETRIEVE_K_FACTOR, filters=filters))
         retrieval_ms = (time.perf_counter() - t_r) * 1000
-        sources, removed = pack_sources(hits, s.tutor_context_tokens, max_sources=s.tutor_top_k)
+        # No single chunk may take more than half the budget: the model sees 2+ views.
+        sources, removed = pack_sources(
+            hits, s.tutor_context_tokens, max_sources=s.tutor_top_k, per_source_tokens=s.tutor_context_tokens // 2
+        )
         cov = coverage(query, [f"{x.title} {x.section} {x.text}" for x in sources])
         turn = PreparedTurn(
             question=question,

@@ -11,9 +11,13 @@ COMMAND_GROUPS: dict[str, str] = {
     "search": "rag.cli:search_cmd",
     "demo-data": "suuupra.cli.demo_cmd:demo_data",
     "up": "suuupra.cli.up_cmd:up",
+    "features": "features.cli:app",
     "api": "apps_api.cli:app",
     "db": "apps_api.cli:db_app",
     "tutor": "rag.tutor.cli:app",
     "eval": "rag.tutor.cli:eval_app",
     "streaming": "apps_api.streaming.cli:app",
+    "bench": "models.cli:bench_app",
+    "models": "models.cli:app",
+    "serve": "serving.cli:app",
 }

@@ -178,7 +178,9 @@ def make_api(make_settings):
     opened: list[Any] = []
 
     def _make(settings_overrides: dict[str, Any] | None = None, **config_overrides: Any) -> Api:
-        app = create_app(make_settings(**(settings_overrides or {})), fast_config(**config_overrides))
+        # Only our own routers: other areas' optional routers are tested by their owners.
+        app = create_app(make_settings(**(settings_overrides or {})), fast_config(**config_overrides),
+                         extra_routers=[])
         client = TestClient(app, raise_server_exceptions=False)
         client.__enter__()
         opened.append(client)
@@ -225,3 +227,23 @@ def live_server():
     for server, thread in servers:
         server.should_exit = True
         thread.join(timeout=10)
+
+
+@pytest.fixture()
+def sqlite_api(sqlite_template: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Api]:
+    """One Api on a fresh SQLite database (not parametrized over backends)."""
+    from fastapi.testclient import TestClient
+
+    from apps_api.main import create_app
+    from suuupra.settings import load_settings, reset_settings_cache
+
+    monkeypatch.setenv("SUUUPRA_DATA_DIR", str(tmp_path))
+    reset_settings_cache()
+    db = tmp_path / "standalone.sqlite3"
+    shutil.copy(sqlite_template, db)
+    app = create_app(load_settings(data_dir=tmp_path, database_url=f"sqlite:///{db}",
+                                   fraud_scorer_url=UNREACHABLE_SCORER, fraud_timeout_ms=100),
+                     fast_config(), extra_routers=[])
+    with TestClient(app, raise_server_exceptions=False) as client:
+        yield Api(client=client, app=app)
+    reset_settings_cache()

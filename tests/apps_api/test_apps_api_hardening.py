@@ -123,3 +123,29 @@ def test_cli_db_upgrade_then_current(tmp_path, monkeypatch):
     assert up.exit_code == 0 and "database at revision" in up.output
     assert "OK" in runner.invoke(db_app, ["current"]).output
     reset_settings_cache()
+
+
+def test_optional_router_registry_mounts_present_and_skips_missing():
+    from apps_api.routers import health, optional_routers
+
+    found = optional_routers(["apps_api.routers.health:router", "not_an_installed_area.api_router:router"])
+    assert found == [health.router]
+    assert optional_routers(["apps_api.routers.not_there_yet:router"]) == []
+
+
+def test_dagster_relay_asset_and_ledger_check(api, monkeypatch):
+    from dagster import build_asset_check_context, materialize
+
+    from dagster_project.assets.apps_api import api_outbox_events, ledger_trial_balance_check
+    from dagster_project.resources import PlatformSettings
+
+    api.user("ins", "instructor")
+    api.user("ann")
+    api.buy("ann", api.course("ins")["course"])
+    monkeypatch.setenv("SUUUPRA_DATABASE_URL", api.state.settings.database_url)
+    platform = PlatformSettings(data_dir=str(api.state.settings.data_dir))
+    result = materialize([api_outbox_events], resources={"platform": platform})
+    meta = result.asset_materializations_for_node("api_outbox_events")[0].metadata
+    assert meta["published"].value > 5 and meta["pending_after"].value == 0
+    check = ledger_trial_balance_check(build_asset_check_context(), platform)
+    assert check.passed and check.metadata["entries"].value == 1

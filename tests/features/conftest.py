@@ -36,7 +36,7 @@ def sample_start() -> datetime:
     return START
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def local_feast(tmp_path_factory) -> Iterator[tuple]:
     """(settings, world) of an applied + materialized local (file/SQLite) store."""
     from features.apply import apply_repo

@@ -30,7 +30,7 @@ def test_every_asset_has_group_owner_and_kind():
     from dagster_project.definitions import defs
 
     graph = defs.resolve_asset_graph()
-    keys = list(graph.get_all_asset_keys())
+    keys = list(graph.materializable_asset_keys)
     assert keys
     for key in keys:
         node = graph.get(key)

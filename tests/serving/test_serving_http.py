@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import socket
+import threading
 import time
 import uuid
 from datetime import UTC, datetime
@@ -75,8 +76,10 @@ def serve_app(tmp_path_factory):
 
     from serving.model_source import FRAUD_MODEL, RECOMMENDER_MODEL, register_for_serving
 
-    register_for_serving(RECOMMENDER_MODEL, train_small_recommender(seed=0), REC_EXAMPLE)
-    register_for_serving(FRAUD_MODEL, train_small_fraud(seed=0), fraud_example())
+    def publish() -> None:
+        register_for_serving(RECOMMENDER_MODEL, train_small_recommender(seed=0), REC_EXAMPLE)
+        register_for_serving(FRAUD_MODEL, train_small_fraud(seed=0), fraud_example())
+
     # the lake catalogue says one popular course was unpublished
     table = settings.tables_dir / "course_daily"
     table.mkdir(parents=True)
@@ -84,14 +87,23 @@ def serve_app(tmp_path_factory):
     pd.DataFrame({"course_id": courses, "date": "2026-11-23",
                   "published": [c != UNPUBLISHED for c in courses]}).to_parquet(table / "part-0.parquet")
 
+    # Publish the champions while Ray starts: replicas that come up before them
+    # answer 503 and pick the champion up at their next poll (that is the design).
+    from mlflow import MlflowClient
+    from ray import serve
+
     from serving import runtime
     from serving.app import build_app
 
+    uri = settings.mlflow_tracking_uri
+    (data / "mlflow").mkdir()
+    MlflowClient(uri, uri).search_registered_models()  # create the SQLite schema once, before any racer
+    publisher = threading.Thread(target=publish)
+    publisher.start()
     runtime.start(settings)
-    from ray import serve
-
     serve.run(build_app({"poll_interval_s": 1.0, "fraud_replicas": 2, "request_timeout_s": 10.0}),
               name="suuupra", route_prefix="/")
+    publisher.join()
     client = httpx.Client(base_url=runtime.base_url(settings), timeout=15, trust_env=False)
     _wait_status(client, lambda s: s["status"] == "ok")
     try:

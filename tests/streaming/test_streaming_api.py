@@ -103,6 +103,8 @@ def test_corrupt_and_non_video_uploads_are_422_and_leave_nothing(make_api, data_
     assert "rejected" in r.json()["detail"]
     r = api.req("POST", "/videos", "teacher", files={"file": ("notes.txt", b"hello", "text/plain")})
     assert r.status_code == 422 and "not a supported video" in r.json()["detail"]
+    r = api.req("POST", "/videos", "teacher", files={"file": ("x.mp4", clip360.read_bytes(), "text/html")})
+    assert r.status_code == 422 and "not a video" in r.json()["detail"]
     # chunked upload of a truncated clip: rejected once complete, partial file removed
     trunc = tmp_path / "trunc.mp4"
     trunc.write_bytes(clip360.read_bytes()[:300_000])
@@ -206,3 +208,44 @@ def test_only_failed_or_crashed_jobs_are_retryable(api, clip240: Path) -> None:
         j.status, j.attempts = "failed", 3
     with pytest.raises(JobStateError, match="attempts"):
         retry_job(db, job_id, max_attempts=3, stale_running_s=60)
+
+
+def test_job_summary_and_dagster_asset(api, clip240: Path, data_dir: Path,
+                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    from datetime import timedelta
+
+    from dagster import materialize
+
+    from apps_api.db import utcnow
+    from dagster_project.assets.streaming import ASSET_CHECKS, ASSETS
+    from dagster_project.resources import PlatformSettings
+
+    api.user("teacher", "instructor")
+    job_id = api.upload_chunked("teacher", clip240).json()["asset"]["job"]["id"]
+    with api.state.db.begin() as s:  # a worker that died mid-job
+        j = s.get(TranscodeJob, job_id)
+        j.status, j.heartbeat_at = "running", utcnow() - timedelta(hours=5)
+    monkeypatch.setenv("SUUUPRA_DATABASE_URL", api.state.db.url)
+    res = materialize([*ASSETS, *ASSET_CHECKS], resources={"platform": PlatformSettings(data_dir=str(data_dir))})
+    mat = res.asset_materializations_for_node("streaming_transcode_health")[0]
+    assert mat.metadata["rows"].value == 1 and mat.metadata["stale_running"].value == 1
+    (check,) = res.get_asset_check_evaluations()
+    assert check.passed is False and check.metadata["stale_jobs"].value == [job_id]
+
+
+def test_upload_returns_before_the_background_job_finishes(api, clip240: Path,
+                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    import time
+
+    monkeypatch.setenv("SUUUPRA_STREAMING_EXECUTOR", "thread")  # read when the streaming runtime starts
+    api.user("teacher", "instructor")
+    body = api.upload_chunked("teacher", clip240).json()["asset"]
+    assert body["status"] in ("uploaded", "processing", "ready") and body["job"]["executor"] == "thread"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        a = api.req("GET", f"/videos/{body['id']}", "teacher", expect=200).json()
+        if a["job"]["status"] in ("done", "failed"):
+            break
+        assert not a["playable"]  # never playable before every rendition is done
+        time.sleep(0.2)
+    assert a["job"]["status"] == "done" and a["playable"], a

@@ -23,8 +23,12 @@ def _publish(url: str, seconds: int) -> subprocess.Popen:
          "-f", "mpegts", url], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
 
 
+LIST_SIZE = 3
+
+
 @pytest.fixture()
-def live_class(api):
+def live_class(api, monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.setenv("SUUUPRA_STREAMING_LIVE_LIST_SIZE", str(LIST_SIZE))  # read when the runtime starts
     api.user("teacher", "instructor")
     api.user("learner")
     api.user("stranger")
@@ -53,7 +57,7 @@ def test_live_ingest_to_playlist_and_recording(live_class) -> None:
     url = urlsplit(api.req("GET", f"/live/sessions/{sid}/playback", "learner", expect=200).json()["hls"]).path
     t0 = time.monotonic()
     pub = _publish(started["ingest_url"], 10)
-    first_seen, max_window, seen_uris = None, 0, set()
+    first_seen, max_window, seen_uris, max_seq = None, 0, set(), 0
     while pub.poll() is None and time.monotonic() - t0 < 40:
         r = api.get_url(url)
         if r.status_code == 200:
@@ -64,12 +68,15 @@ def test_live_ingest_to_playlist_and_recording(live_class) -> None:
                 first_seen = first_seen or time.monotonic() - t0
                 max_window = max(max_window, len(pl.segments))
                 seen_uris.update(s.uri for s in pl.segments)
+                max_seq = max(max_seq, pl.media_sequence or 0)
                 seg = api.get_url(urlsplit(pl.segments[-1].absolute_uri).path)
                 assert seg.status_code == 200 and seg.content[0] == 0x47
         time.sleep(0.5)
     assert pub.wait(timeout=30) == 0, pub.stderr.read() if pub.stderr else ""
     assert first_seen is not None and first_seen <= FIRST_SEGMENT_DEADLINE_S, first_seen
-    assert 1 <= max_window <= 6 and len(seen_uris) >= 3  # a sliding window, not the whole stream
+    print(f"first live segment visible {first_seen:.1f}s after publish start; window <= {max_window}")
+    # a sliding window: never more than LIST_SIZE segments listed, while the stream moved past them
+    assert 1 <= max_window <= LIST_SIZE and len(seen_uris) >= 4 and max_seq >= 1, (max_window, seen_uris, max_seq)
 
     stopped = api.req("POST", f"/live/sessions/{sid}/stop", "teacher", expect=200).json()
     assert stopped["status"] == "ended" and stopped["recording_asset_id"], stopped

@@ -180,3 +180,87 @@ def test_hard_limits_are_client_errors(client, serve_base: str) -> None:
     assert r.status_code == 422
     assert r.headers["content-type"].startswith("application/problem+json")
     assert "messages" in r.json()["detail"]
+
+
+# --------------------------------------------------------------------------- apps_api conversations
+@pytest.fixture(scope="module")
+def api(serve_base: str, tutor_index: Path):
+    """The real apps_api app (SQLite, migrated) with the tutor router, pointed at the running tutor."""
+    from fastapi.testclient import TestClient
+
+    from apps_api.config import ApiConfig
+    from apps_api.main import create_app
+    from apps_api.migrate import upgrade
+    from suuupra.settings import load_settings
+
+    db = tutor_index / "api.sqlite3"
+    upgrade(f"sqlite:///{db}")
+    settings = load_settings(
+        data_dir=tutor_index,
+        database_url=f"sqlite:///{db}",
+        tutor_base_url=f"{serve_base}/tutor/v1",
+        tutor_rate_limit_per_minute=2,
+        tutor_max_input_chars=500,
+    )
+    config = ApiConfig(argon2_time_cost=1, argon2_memory_kib=64, argon2_parallelism=1, rate_limit_enabled=False,
+                       log_requests=False)
+    with TestClient(create_app(settings, config)) as client:
+        tokens = {}
+        for name in ("ana", "bob"):
+            email = f"{name}@example.com"
+            client.post("/api/v1/auth/register", json={"email": email, "password": "password123"})
+            tok = client.post("/api/v1/auth/login", json={"email": email, "password": "password123"})
+            tokens[name] = {"Authorization": f"Bearer {tok.json()['access_token']}"}
+        yield client, tokens
+
+
+def test_conversation_messages_are_persisted_with_citations_and_events(api) -> None:
+    from sqlalchemy import select
+
+    from apps_api.models import OutboxEvent
+
+    client, tok = api
+    assert client.post("/api/v1/tutor/conversations", json={}).status_code == 401
+    conv = client.post("/api/v1/tutor/conversations", json={}, headers=tok["ana"])
+    assert conv.status_code == 201, conv.text
+    cid = conv.json()["id"]
+    r = client.post(
+        f"/api/v1/tutor/conversations/{cid}/messages",
+        json={"content": "What does the break statement do in a loop?"},
+        headers=tok["ana"],
+    )
+    assert r.status_code == 201, r.text
+    answer = r.json()
+    assert answer["role"] == "assistant" and answer["seq"] == 2
+    _assert_citations_match(answer["content"], answer["citations"])
+
+    detail = client.get(f"/api/v1/tutor/conversations/{cid}", headers=tok["ana"]).json()
+    assert [m["role"] for m in detail["messages"]] == ["user", "assistant"]
+    assert detail["messages"][0]["content"] == "What does the break statement do in a loop?"
+    assert [c["id"] for c in client.get("/api/v1/tutor/conversations", headers=tok["ana"]).json()] == [cid]
+    # other learners cannot see it
+    assert client.get(f"/api/v1/tutor/conversations/{cid}", headers=tok["bob"]).status_code == 404
+    assert client.get("/api/v1/tutor/conversations", headers=tok["bob"]).json() == []
+
+    state = client.app.state.suuupra
+    with state.db.session() as s:
+        rows = list(s.scalars(select(OutboxEvent).where(OutboxEvent.event_type == "tutor.message")))
+    roles = sorted(r.payload["role"] for r in rows)
+    assert roles == ["assistant", "user"]
+    assert all(r.payload["conversation_id"] == cid for r in rows)
+    assert "break" not in str([r.payload for r in rows])  # events carry sizes, not the text
+
+
+def test_conversation_limits(api) -> None:
+    client, tok = api
+    r = client.post("/api/v1/tutor/conversations", json={"course_id": "course-nope"}, headers=tok["bob"])
+    assert r.status_code == 403 and "enroll" in r.json()["detail"]
+    cid = client.post("/api/v1/tutor/conversations", json={}, headers=tok["bob"]).json()["id"]
+    url = f"/api/v1/tutor/conversations/{cid}/messages"
+    assert client.post(url, json={"content": "x" * 501}, headers=tok["bob"]).status_code == 413
+    # rate limit: 2 questions per minute per user (off-topic ones: refused without the LLM, fast)
+    for q in ("Who painted the Mona Lisa?", "How many moons does Jupiter have?"):
+        r = client.post(url, json={"content": q}, headers=tok["bob"])
+        assert r.status_code == 201 and r.json()["refusal_kind"] == "off_topic"
+    r = client.post(url, json={"content": "What is the capital of Peru?"}, headers=tok["bob"])
+    assert r.status_code == 429 and int(r.headers["Retry-After"]) >= 1

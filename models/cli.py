@@ -1,0 +1,161 @@
+"""CLI for the models area.
+
+``suuupra bench recsys|fraud`` print the external benchmark tables (and write JSON to
+``benchmarks/results/``); ``suuupra models ...`` trains on platform tables, shows and
+promotes registry versions.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+bench_app = typer.Typer(help="External model benchmarks (MovieLens-100k, ULB credit-card fraud).", no_args_is_help=True)
+app = typer.Typer(help="Train, inspect and promote the recommender and fraud models.", no_args_is_help=True)
+
+RESULTS_DIR = Path(__file__).resolve().parent.parent / "benchmarks" / "results"
+
+
+def _write(name: str, payload: dict[str, Any], out: Path | None) -> Path:
+    path = out or RESULTS_DIR / f"{name}.json"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".json.tmp")
+    tmp.write_text(json.dumps(payload, indent=2, default=str))
+    tmp.replace(path)
+    return path
+
+
+def _f(v: Any, digits: int = 4) -> str:
+    return f"{v:.{digits}f}" if isinstance(v, float) else str(v)
+
+
+@bench_app.command("recsys")
+def bench_recsys(
+    algorithms: str = typer.Option("als,bpr,itemknn,popular", help="Comma-separated: als,bpr,itemknn,popular."),
+    seed: int = typer.Option(42, help="Split and model seed."),
+    out: Path | None = typer.Option(None, help="JSON output (default benchmarks/results/models_recsys_movielens.json)."),
+) -> None:
+    """MovieLens-100k, 75/25 per-user stratified split, k=10, vs microsoft/recommenders BPR."""
+    from models.bench import run_recsys_benchmark
+    from models.datasets import DatasetUnavailable
+    from suuupra.cli.app import CLIError
+
+    console = Console()
+    algos = [a.strip() for a in algorithms.split(",") if a.strip()]
+    try:
+        res = run_recsys_benchmark(algos, seed=seed, log=lambda m: console.print(f"[dim]{m}[/]"))
+    except (DatasetUnavailable, ValueError) as exc:
+        raise CLIError(str(exc)) from exc
+    k = res["k"]
+    table = Table(title=f"MovieLens-100k, {res['split']}, k={k} ({res['n_train']:,} train / {res['n_test']:,} test)")
+    cols = [f"precision@{k}", f"recall@{k}", f"ndcg@{k}", "map", f"map@{k}", "coverage", "novelty"]
+    table.add_column("model")
+    for c in [*cols, "train s"]:
+        table.add_column(c, justify="right")
+    ref = res["reference"]
+    for row in res["rows"]:
+        table.add_row(row["model"], *[_f(row[c]) for c in cols], _f(row["train_s"], 2))
+    table.add_row(ref["model"], *[_f(ref.get(c, "-")) for c in cols], "-", style="dim")
+    console.print(table)
+    best = max(res["rows"], key=lambda r: r[f"ndcg@{k}"])
+    console.print(
+        f"best: {best['model']} NDCG@{k} {best[f'ndcg@{k}']:.4f} "
+        f"({best[f'ndcg@{k}'] / ref[f'ndcg@{k}']:.2f}x reference), "
+        f"precision@{k} {best[f'precision@{k}']:.4f} ({best[f'precision@{k}'] / ref[f'precision@{k}']:.2f}x)"
+    )
+    console.print(f"written: {_write('models_recsys_movielens', res, out)}")
+
+
+@bench_app.command("fraud")
+def bench_fraud(
+    n_models: int = typer.Option(3, help="Torch seed-ensemble size (1 = a single MLP)."),
+    max_epochs: int = typer.Option(30, help="Upper bound on epochs per member (early stopping on validation PR-AUC)."),
+    seed: int = typer.Option(42, help="Split and model seed."),
+    baselines: bool = typer.Option(True, help="Also train logistic regression and LightGBM on the same split."),
+    out: Path | None = typer.Option(None, help="JSON output (default benchmarks/results/models_fraud_creditcard.json)."),
+) -> None:
+    """ULB credit-card fraud, stratified 80/20: torch MLP vs LR vs LightGBM (PR-AUC headline)."""
+    from models.bench import run_fraud_benchmark
+    from models.datasets import DatasetUnavailable
+    from suuupra.cli.app import CLIError
+
+    if n_models < 1 or max_epochs < 1:
+        raise CLIError("--n-models and --max-epochs must be at least 1")
+    console = Console()
+    try:
+        res = run_fraud_benchmark(
+            {"n_models": n_models, "max_epochs": max_epochs},
+            seed=seed,
+            baselines=baselines,
+            log=lambda m: console.print(f"[dim]{m}[/]"),
+        )
+    except DatasetUnavailable as exc:
+        raise CLIError(str(exc)) from exc
+    table = Table(
+        title=f"ULB credit-card fraud, {res['split']} ({res['n_test']:,} test rows, {res['test_frauds']} frauds)"
+    )
+    cols = ["pr_auc", "roc_auc", "recall_at_1pct_fpr", "brier"]
+    table.add_column("model")
+    for c in [*cols, "train s"]:
+        table.add_column(c, justify="right")
+    for row in res["rows"]:
+        table.add_row(row["model"], *[_f(row[c]) for c in cols], _f(row["train_s"], 1))
+    lo, hi = res["reference"]["pr_auc_range"]
+    table.add_row("published XGBoost", f"{lo:.3f}-{hi:.3f}", "-", "-", "-", "-", style="dim")
+    console.print(table)
+    cost = res["policy_cost_on_test"]
+    pol = res["policy"]
+    console.print(
+        f"policy: review >= {pol['review_threshold']:.4f}, decline >= {pol['decline_threshold']:.4f}; on test: "
+        f"decline precision {cost['decline_precision']:.3f}, review rate {cost['review_rate']:.4f}, "
+        f"fraud caught {cost['fraud_caught_rate']:.3f}, expected cost {cost['expected_cost']:.0f} "
+        f"vs approve-all {cost['cost_approve_all']:.0f}"
+    )
+    console.print(f"written: {_write('models_fraud_creditcard', res, out)}")
+
+
+@app.command("train")
+def train(
+    model: str = typer.Argument(..., help="recommender | fraud"),
+    margin: float = typer.Option(0.005, help="Promotion margin on the gate metric (NDCG@10 / PR-AUC)."),
+) -> None:
+    """Train on the platform tables (Spark ETL output), log to MLflow and run the promotion gate."""
+    from models.errors import TrainingInputError
+    from models.platform import PlatformDataMissing, train_fraud_from_tables, train_recommender_from_tables
+    from suuupra.cli.app import CLIError
+
+    runners = {"recommender": train_recommender_from_tables, "fraud": train_fraud_from_tables}
+    if model not in runners:
+        raise CLIError(f"unknown model {model!r}; use one of {sorted(runners)}")
+    try:
+        out = runners[model](margin=margin)
+    except (PlatformDataMissing, TrainingInputError) as exc:
+        raise CLIError(str(exc)) from exc
+    d = out["decision"]
+    console = Console()
+    console.print(f"registered {out['logged'].name} v{out['logged'].version} (run {out['logged'].run_id})")
+    console.print(f"{'PROMOTED' if d.promoted else 'kept champion'}: {d.reason}")
+
+
+@app.command("champion")
+def champion(name: str = typer.Argument("suuupra-recommender", help="Registered model name.")) -> None:
+    """Show which version holds the champion and challenger aliases, and why."""
+    from models.registry import CHALLENGER, CHAMPION, _client, alias_version
+
+    client = _client()
+    table = Table(title=name)
+    for col in ("alias", "version", "decision", "reason"):
+        table.add_column(col)
+    for alias in (CHAMPION, CHALLENGER):
+        version = alias_version(name, alias)
+        if version is None:
+            table.add_row(alias, "-", "-", "-")
+            continue
+        tags = client.get_model_version(name, version).tags
+        table.add_row(alias, version, tags.get("promotion.decision", "-"), tags.get("promotion.reason", "-"))
+    Console().print(table)

@@ -1,0 +1,49 @@
+"""Retrieval-only tutor evaluation (no LLM): does the pipeline hand the model the right sources?
+
+Runs :meth:`TutorPipeline.prepare` in-process for every question of the set and
+reports hit@k of the packed sources (k = ``settings.tutor_top_k``) and the
+correctness of the refusal gate. It needs only the search index, so it is cheap
+enough for a Dagster asset after every re-index.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from typing import Any
+
+from rag.tutor.eval.harness import EvalQuestion, load_questions
+
+
+def evaluate_retrieval(questions: Sequence[EvalQuestion] | None = None, pipeline: Any = None) -> dict[str, Any]:
+    from rag.tutor.pipeline import TutorPipeline
+
+    pipe = pipeline or TutorPipeline()
+    qs = list(questions) if questions is not None else load_questions()
+    hits, hit1, answered, refused, ms = 0, 0, 0, 0, []
+    rows = []
+    n_ans = sum(q.kind == "answer" for q in qs)
+    for q in qs:
+        t0 = time.perf_counter()
+        turn = pipe.prepare([{"role": "user", "content": q.question}], mode=q.mode)
+        ms.append((time.perf_counter() - t0) * 1000)
+        urls = [s.url for s in turn.sources]
+        hit = any(u.startswith(e) for u in urls for e in q.expected_urls)
+        if q.kind == "answer":
+            hits += hit
+            hit1 += bool(urls) and any(urls[0].startswith(e) for e in q.expected_urls)
+            answered += turn.refusal is None
+        else:
+            refused += turn.refusal is not None
+        rows.append({"id": q.id, "kind": q.kind, "hit": hit, "refusal": turn.refusal_kind, "top": urls[:1]})
+    n_neg = len(qs) - n_ans
+    ms.sort()
+    return {
+        "questions": len(qs),
+        "hit_at_k": hits / n_ans if n_ans else None,
+        "hit_at_1": hit1 / n_ans if n_ans else None,
+        "answered_when_answerable": answered / n_ans if n_ans else None,
+        "refused_when_out_of_scope": refused / n_neg if n_neg else None,
+        "prepare_ms_p50": ms[len(ms) // 2] if ms else None,
+        "rows": rows,
+    }

@@ -1,0 +1,133 @@
+"""``suuupra serve ...``: run, inspect and reload the Ray Serve applications."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+app = typer.Typer(help="Ray Serve: recommendations, fraud scoring and the tutor.", no_args_is_help=True)
+console = Console()
+
+CONFIG_DIR = Path(__file__).resolve().parent / "config"
+
+
+def config_path(profile: str) -> Path:
+    """The Serve config file of a profile (``serve_local.yaml`` / ``serve_prod.yaml``)."""
+    return CONFIG_DIR / f"serve_{profile}.yaml"
+
+
+def _client():
+    import httpx
+
+    from serving.runtime import base_url
+
+    return httpx.Client(base_url=base_url(), timeout=30, trust_env=False)
+
+
+def _print_status(body: dict) -> None:
+    table = Table(title=f"serving: {body.get('status')}")
+    for col in ("deployment", "model version", "loaded at", "pinned", "last error"):
+        table.add_column(col)
+    for d in body.get("deployments", []):
+        table.add_row(d["name"], str(d.get("model_version")), str(d.get("loaded_at") or ""),
+                      "yes" if d.get("pinned") else "", str(d.get("last_error") or ""))
+    console.print(table)
+
+
+@app.command("up")
+def up(
+    tutor: bool = typer.Option(True, "--tutor/--no-tutor", help="Also run the LLM (/llm) and tutor (/tutor) apps."),
+    noop: bool = typer.Option(False, "--noop", help="Also run the no-op benchmark app at /noop."),
+    poll_interval_s: float = typer.Option(5.0, "--poll-interval", min=0.1, help="Champion alias poll period."),
+) -> None:
+    """Start Ray + Serve locally (or on settings.ray_address) and serve until Ctrl-C."""
+    import time
+
+    from serving import runtime
+    from suuupra.cli.app import CLIError
+
+    try:
+        routes = runtime.run_platform(serving_args={"poll_interval_s": poll_interval_s}, tutor=tutor, noop=noop)
+    except OSError as exc:
+        raise CLIError(f"could not start Serve: {exc}; is the port free? set SUUUPRA_SERVE_PORT") from None
+    base = runtime.base_url()
+    for name, prefix in routes.items():
+        console.print(f"[green]{name}[/] at {base}{prefix}")
+    console.print("Ctrl-C to stop.")
+    try:
+        while True:
+            time.sleep(3600)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        runtime.shutdown()
+
+
+@app.command("status")
+def status() -> None:
+    """Model version and health of each deployment (GET /status)."""
+    import httpx
+
+    from suuupra.cli.app import CLIError
+
+    try:
+        with _client() as client:
+            body = client.get("/status").json()
+    except httpx.HTTPError as exc:
+        raise CLIError(f"serving is not reachable ({exc}); start it with `suuupra serve up`") from None
+    _print_status(body)
+
+
+@app.command("reload")
+def reload() -> None:
+    """Make the deployments check the registry's champion alias now (POST /admin/reload)."""
+    import httpx
+
+    from suuupra.cli.app import CLIError
+
+    try:
+        with _client() as client:
+            body = client.post("/admin/reload").json()
+    except httpx.HTTPError as exc:
+        raise CLIError(f"serving is not reachable ({exc}); start it with `suuupra serve up`") from None
+    _print_status(body)
+
+
+@app.command("config")
+def config(profile: str = typer.Option(None, "--profile", help="local or prod; default: the active one.")) -> None:
+    """Print the path of the Serve config file for `serve run` / `serve deploy`."""
+    from suuupra.cli.app import CLIError
+    from suuupra.settings import get_settings
+
+    profile = profile or get_settings().profile.value
+    path = config_path(profile)
+    if not path.exists():
+        raise CLIError(f"no Serve config for profile {profile!r}; use --profile local or --profile prod")
+    print(path)
+
+
+@app.command("deploy")
+def deploy(
+    address: str = typer.Option(None, "--address", help="Ray dashboard address; default settings.ray_address."),
+) -> None:
+    """Declaratively deploy serve_prod.yaml to a running Ray cluster (`serve deploy`)."""
+    import shutil
+    import subprocess
+    import sys
+
+    from suuupra.cli.app import CLIError
+    from suuupra.settings import get_settings
+
+    settings = get_settings()
+    target = address or settings.ray_address
+    if not target:
+        raise CLIError("no Ray cluster address; pass --address http://head:8265 or set SUUUPRA_RAY_ADDRESS")
+    serve_bin = shutil.which("serve") or str(Path(sys.executable).with_name("serve"))
+    cmd = [serve_bin, "deploy", str(config_path("prod")), "--address", target]
+    console.print(" ".join(cmd))
+    rc = subprocess.call(cmd)
+    if rc:
+        raise CLIError(f"`serve deploy` failed with exit code {rc}")

@@ -1,0 +1,65 @@
+"""RepoConfig built from settings: absolute paths, prod services, registry caching."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from features.store import build_repo_config, redis_connection_string
+
+
+def test_local_config_is_absolute_and_cwd_independent(tmp_path, monkeypatch, make_feast_settings):
+    settings = make_feast_settings(tmp_path / "data", profile="local")
+    monkeypatch.chdir(tmp_path)
+    a = build_repo_config(settings)
+    monkeypatch.chdir("/")
+    b = build_repo_config(settings)
+    assert a.registry.path == b.registry.path == str(settings.feast_dir / "registry.db")
+    assert os.path.isabs(a.online_store.path) and a.online_store.type == "sqlite"
+    assert a.offline_store.type == "dask" and a.repo_path == settings.feast_dir
+
+
+def test_prod_config_uses_spark_redis_and_cached_sql_registry(tmp_path, make_feast_settings):
+    settings = make_feast_settings(
+        tmp_path / "data", profile="prod", jwt_secret="x" * 40,
+        redis_url="redis://:s3cret@cache.internal:6380/2", feast_registry_ttl_s=30,
+    )
+    cfg = build_repo_config(settings)
+    assert cfg.online_store.type == "redis"
+    assert cfg.online_store.connection_string == "cache.internal:6380,db=2,password=s3cret"
+    reg = cfg.registry
+    assert reg.registry_type == "sql" and reg.path.startswith("postgresql+psycopg://")
+    # requests never wait on a registry refresh: background thread refresh of an in-memory cache
+    assert reg.cache_mode == "thread" and reg.cache_ttl_seconds == 30
+    assert reg.serve_features_while_materializing is True
+    assert cfg.offline_store.type == "spark"
+    assert cfg.offline_store.spark_conf["spark.sql.session.timeZone"] == "UTC"
+
+    from features.repo import build_repo
+
+    repo = build_repo(settings)
+    src = repo.sources["learner_daily"]
+    assert type(src).__name__ == "SparkSource" and src.path.endswith("lake/tables/learner_daily")
+
+
+def test_redis_url_validation():
+    assert redis_connection_string("redis://127.0.0.1:6379/0") == "127.0.0.1:6379,db=0"
+    assert redis_connection_string("rediss://h:1/3").endswith("ssl=true")
+    with pytest.raises(ValueError, match="REDIS_URL"):
+        redis_connection_string("http://nope")
+
+
+def test_repo_definitions_follow_the_contract(tmp_path, make_feast_settings):
+    from features.data_sources import PUSH_SOURCES
+    from features.repo import build_repo
+
+    repo = build_repo(make_feast_settings(tmp_path / "data", profile="local"))
+    assert set(PUSH_SOURCES) == {
+        "learner_payment_velocity_push", "device_payment_velocity_push",
+        "ip_payment_velocity_push", "course_engagement_push",
+    }
+    assert {e.join_key for e in repo.entities} == {"learner_id", "course_id", "device_id", "ip"}
+    for view in repo.views.values():
+        assert view.ttl and view.owner and view.tags and view.schema
+    assert set(repo.services) == {"recommender_v1", "fraud_v1", "tutor_context_v1"}

@@ -1,0 +1,142 @@
+"""Serving logic without Ray: real small models, real MLflow registry, real feature rows."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+from serving_test_models import (
+    FRAUD_FEATURES,
+    REC_EXAMPLE,
+    learner_id,
+    train_small_fraud,
+    train_small_recommender,
+)
+
+from serving.catalog import CourseCatalog
+from serving.feature_source import FeatureRows
+from serving.model_source import LoadedModel
+
+
+@pytest.fixture(scope="module")
+def rec():
+    return LoadedModel("suuupra-recommender", "7", train_small_recommender())
+
+
+@pytest.fixture(scope="module")
+def fraud():
+    return LoadedModel("suuupra-fraud", "3", train_small_fraud())
+
+
+def test_online_flags_filter_enrolled_and_unpublished(rec):
+    from serving.recommender import candidates, finalize
+
+    req = {"learner_id": learner_id(2), "k": 4, "surface": "home"}
+    rows, known = candidates(rec, req)
+    assert known and len(rows) > 4
+    first, second = rows[0][0], rows[1][0]
+    feats = [{} for _ in rows]
+    feats[0] = {"learner_course__enrolled": True}
+    feats[1] = {"course_stats__published": False}
+    out = finalize(rec, req, rows, known, FeatureRows(feats, [False] * len(rows)), CourseCatalog())
+    ids = [i["course_id"] for i in out["items"]]
+    assert first not in ids and second not in ids and len(ids) == 4
+    assert out["model_version"] == "suuupra-recommender/v7" and out["features_missing"] is False
+
+
+def test_defaulted_features_do_not_hide_courses(rec):
+    """features.online lists defaulted values as missing; serving must not read them as `False`."""
+    from features.online import OnlineFeatures
+    from serving.feature_source import from_online
+    from serving.recommender import candidates, finalize
+
+    req = {"learner_id": "new", "k": 3}
+    rows, known = candidates(rec, req)
+    n = len(rows)
+    answer = OnlineFeatures("recommender_v1", rows=[{"course_stats__published": False}] * n,
+                            unknown_entity=[True] * n, missing=[["course_stats__published"]] * n, latency_ms=1.0)
+    out = finalize(rec, req, rows, known, from_online(answer), CourseCatalog())
+    assert len(out["items"]) == 3 and out["cold_start"] is True and out["features_missing"] is True
+
+
+def test_served_event_validates_against_the_event_schema(rec):
+    from serving.recommender import candidates, finalize, served_event
+
+    req = {"learner_id": learner_id(1), "k": 2, "surface": "course_page"}
+    rows, known = candidates(rec, req)
+    out = finalize(rec, req, rows, known, FeatureRows.missing(len(rows), "down"), CourseCatalog())
+    ev = served_event(out)
+    assert ev.event_type == "recommendation.served" and ev.recommendation_id == out["recommendation_id"]
+    assert ev.course_ids == [i["course_id"] for i in out["items"]]
+
+
+def _req(**over):
+    body = {"learner_id": "L1", "amount_minor": 90_000, "currency": "INR", "method": "card", "device_id": "d",
+            "ip": "1.1.1.1", "country": "NG", "occurred_at": "2026-11-24T02:00:00+00:00"}
+    body.update(over)
+    return body
+
+
+def test_fraud_with_features_follows_the_policy(fraud):
+    from serving.fraud import score_batch
+
+    reqs = [_req(), _req(amount_minor=300, country="IN", occurred_at="2026-11-24T13:00:00+00:00")]
+    out = score_batch(fraud, reqs, FeatureRows([{}, {}], [False, False]))
+    model = fraud.model
+    assert [o["fallback"] for o in out] == [False, False]
+    assert out[0]["probability"] > out[1]["probability"]
+    for o in out:
+        assert o["decision"] == model.policy.decide([o["probability"]])[0]
+        assert "FEATURES_MISSING" not in o["reasons"]
+    assert set(model.features) == set(FRAUD_FEATURES)  # serving rebuilt what training used
+
+
+def test_fraud_fallback_never_declines_and_is_flagged(fraud):
+    from models.fraud import DecisionPolicy
+    from serving.fraud import score_batch
+
+    strict = LoadedModel(fraud.name, fraud.version, fraud.model)
+    original = strict.model.policy
+    strict.model.policy = DecisionPolicy(review_threshold=0.0, decline_threshold=0.0)  # declines everything
+    try:
+        out = score_batch(strict, [_req(), _req()], FeatureRows([{}, {}], [True, False]))
+    finally:
+        strict.model.policy = original
+    assert out[0]["fallback"] is True and out[0]["decision"] == "review"
+    assert out[0]["reasons"][0] == "FEATURES_MISSING"
+    assert out[1]["fallback"] is False and out[1]["decision"] == "decline"
+
+
+def test_hot_swap_follows_the_champion_alias(data_dir):
+    """Real MLflow registry: the holder loads v1, then v2 after the alias moves, and keeps v2 on errors."""
+    from serving.model_source import RECOMMENDER_MODEL, ChampionSource, HotSwapModel, register_for_serving
+
+    register_for_serving(RECOMMENDER_MODEL, train_small_recommender(seed=0), REC_EXAMPLE)
+    holder = HotSwapModel(ChampionSource(RECOMMENDER_MODEL), poll_interval_s=3600)
+    holder.start()
+    try:
+        assert holder.current is not None and holder.current.version == "1"
+        v1 = holder.current
+        assert holder.refresh() is False  # nothing moved
+        register_for_serving(RECOMMENDER_MODEL, train_small_recommender(seed=1), REC_EXAMPLE)
+        holder.request_refresh()
+        deadline = time.monotonic() + 30
+        while holder.current.version != "2" and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert holder.current.version == "2"
+        assert v1.model is not holder.current.model  # the old object stays intact for in-flight requests
+        holder.configure(pinned_version="1")
+        assert holder.current.version == "1" and holder.status()["pinned"] is True
+        holder.configure(pinned_version="999")  # unknown version: keep serving, report the error
+        assert holder.current.version == "1" and holder.last_error
+    finally:
+        holder.stop()
+
+
+def test_no_champion_is_reported_not_raised(data_dir):
+    from serving.model_source import ChampionSource, HotSwapModel
+
+    holder = HotSwapModel(ChampionSource("suuupra-nothing-here"), poll_interval_s=3600)
+    holder.start()
+    holder.stop()
+    assert holder.current is None and "champion" in (holder.last_error or "")
