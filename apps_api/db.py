@@ -10,12 +10,15 @@ transactions so catalog browsing does not queue behind writers.
 from __future__ import annotations
 
 import secrets
+import sqlite3
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 
 from sqlalchemy import DateTime, Engine, create_engine, event
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
@@ -57,7 +60,7 @@ class Base(DeclarativeBase):
 def make_engine(url: str) -> Engine:
     if url.startswith("sqlite"):
         engine = create_engine(
-            url, connect_args={"check_same_thread": False, "timeout": 30}, pool_size=20, max_overflow=20
+            url, connect_args={"check_same_thread": False, "timeout": 60}, pool_size=20, max_overflow=20
         )
 
         @event.listens_for(engine, "connect")
@@ -66,14 +69,38 @@ def make_engine(url: str) -> Engine:
             cur = dbapi_conn.cursor()
             cur.execute("PRAGMA journal_mode=WAL")
             cur.execute("PRAGMA synchronous=NORMAL")
-            cur.execute("PRAGMA busy_timeout=30000")
+            cur.execute("PRAGMA busy_timeout=60000")
             cur.execute("PRAGMA foreign_keys=ON")
             cur.close()
 
+        # One writer at a time *inside this process*, queued on a Python lock instead
+        # of SQLite's sleep-and-retry busy handler, which starves some writers under
+        # load (they then fail with "database is locked"). busy_timeout still
+        # covers writers in other processes (CLI relay, a second worker).
+        write_lock = threading.Lock()
+
         @event.listens_for(engine, "begin")
         def _sqlite_begin(conn) -> None:
-            readonly = conn.get_execution_options().get("suuupra_readonly", False)
-            conn.exec_driver_sql("BEGIN" if readonly else "BEGIN IMMEDIATE")
+            if conn.get_execution_options().get("suuupra_readonly", False):
+                conn.exec_driver_sql("BEGIN")
+                return
+            if not write_lock.acquire(timeout=60):
+                raise OperationalError("BEGIN IMMEDIATE", None,
+                                       sqlite3.OperationalError("database is locked: waited 60 s for the "
+                                                                "in-process writer queue"))
+            try:
+                conn.exec_driver_sql("BEGIN IMMEDIATE")
+            except BaseException:
+                write_lock.release()
+                raise
+            conn.info["suuupra_write_lock"] = True
+
+        def _release(conn) -> None:
+            if conn.info.pop("suuupra_write_lock", False):
+                write_lock.release()
+
+        event.listen(engine, "commit", _release)
+        event.listen(engine, "rollback", _release)
 
         return engine
     return create_engine(url, pool_size=20, max_overflow=30, pool_pre_ping=True)

@@ -60,6 +60,7 @@ class CrawlConfig:
     user_agent: str = USER_AGENT
     course_id: str = ""
     content_type: str = "docs"
+    site_root: str | None = None  # tags are path segments below this; default: scheme://host/
 
     def __post_init__(self) -> None:
         parts = urlsplit(self.start_url)
@@ -72,6 +73,8 @@ class CrawlConfig:
         if self.scope is None:
             path = parts.path if parts.path.endswith("/") else parts.path.rsplit("/", 1)[0] + "/"
             self.scope = urlunsplit((parts.scheme, parts.netloc.lower(), path, "", ""))
+        if self.site_root is None:
+            self.site_root = urlunsplit((parts.scheme, parts.netloc.lower(), "/", "", ""))
 
 
 @dataclass
@@ -373,7 +376,7 @@ class Crawler:
             source=cfg.source,
             course_id=cfg.course_id,
             content_type=cfg.content_type,
-            tags=_tags_for(f.url, cfg.scope or ""),
+            tags=_tags_for(f.url, cfg.site_root or ""),
         )
         text_hash = hashlib.sha256("\n".join(s.text for s in page.sections).encode()).hexdigest()[:32]
         if page.noindex or not page.sections:
@@ -416,9 +419,13 @@ class Crawler:
             self.on_page(url, what)
 
 
-def _tags_for(url: str, scope: str) -> list[str]:
-    """First path segment below the scope ("library", "tutorial", ...) as a facet tag."""
-    rest = url[len(scope) :] if url.startswith(scope) else urlsplit(url).path.lstrip("/")
+def _tags_for(url: str, site_root: str) -> list[str]:
+    """First path segment below the site root ("library", "tutorial", ...) as a facet tag.
+
+    Relative to the site root, not the crawl scope, so a page gets the same tag
+    whether it was reached by a full crawl or a scoped one.
+    """
+    rest = url[len(site_root) :] if url.startswith(site_root) else urlsplit(url).path.lstrip("/")
     first = rest.split("/", 1)[0]
     return [first] if first and "/" in rest else []
 

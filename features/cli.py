@@ -92,8 +92,7 @@ def show_cmd(
         for col in ("view", "entities", "ttl", "source", "features"):
             views.add_column(col)
         for fv in store.list_feature_views():
-            views.add_row(fv.name, ",".join(fv.entities), str(fv.ttl), fv.batch_source.name,
-                          ", ".join(f.name for f in fv.features))
+            views.add_row(fv.name, ",".join(fv.entities), str(fv.ttl), fv.batch_source.name, str(len(fv.features)))
         console.print(views)
         return
     if service not in services:

@@ -14,8 +14,8 @@ and collapses rows that share a view's join keys and timestamp. A training set
 that loses exactly the "no recent history" rows is biased, so we ask Feast for
 one feature view at a time on the de-duplicated (keys, timestamp) pairs of that
 view and left-join each answer back onto the caller's rows. On-demand features
-are then computed with the registered transformation itself (the same function
-online serving runs).
+are then computed with the registered transformation itself (the same python
+function online serving runs).
 """
 
 from __future__ import annotations
@@ -138,16 +138,17 @@ def build_training_set(
         alias = p.name_to_use()
         if p.name in odfvs:
             odfv = odfvs[p.name]
-            inputs = pd.DataFrame(index=result.index)
+            inputs: dict[str, list] = {}
             for src in odfv.source_feature_view_projections.values():
                 for f in src.features:
-                    inputs[f.name] = result[f"{src.name}__{f.name}"]
+                    inputs[f.name] = result[f"{src.name}__{f.name}"].astype(object).where(
+                        result[f"{src.name}__{f.name}"].notna(), None).tolist()
             for req in REQUEST_FIELDS:
                 if req in result.columns:
-                    inputs[req] = result[req]
-            computed = odfv.feature_transformation.transform(inputs)
+                    inputs[req] = result[req].tolist()
+            computed = odfv.feature_transformation.transform(inputs)  # the registered UDF
             for f in p.features:
-                result[f"{alias}__{f.name}"] = computed[f.name].to_numpy()
+                result[f"{alias}__{f.name}"] = computed[f.name]
         names = [f"{alias}__{f.name}" for f in p.features]
         if p.name not in odfvs and alias != p.name:
             result = result.rename(columns={f"{p.name}__{f.name}": n for f, n in zip(p.features, names, strict=True)})

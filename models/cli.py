@@ -15,7 +15,9 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-bench_app = typer.Typer(help="External model benchmarks (MovieLens-100k, ULB credit-card fraud).", no_args_is_help=True)
+bench_app = typer.Typer(
+    help="External model benchmarks (MovieLens-100k, ULB credit-card fraud).", no_args_is_help=True
+)
 app = typer.Typer(help="Train, inspect and promote the recommender and fraud models.", no_args_is_help=True)
 
 RESULTS_DIR = Path(__file__).resolve().parent.parent / "benchmarks" / "results"
@@ -36,9 +38,13 @@ def _f(v: Any, digits: int = 4) -> str:
 
 @bench_app.command("recsys")
 def bench_recsys(
-    algorithms: str = typer.Option("als,bpr,itemknn,popular", help="Comma-separated: als,bpr,itemknn,popular."),
+    algorithms: str = typer.Option(
+        "als,bpr,itemknn,popular", help="Comma-separated: als,bpr,itemknn,popular."
+    ),
     seed: int = typer.Option(42, help="Split and model seed."),
-    out: Path | None = typer.Option(None, help="JSON output (default benchmarks/results/models_recsys_movielens.json)."),
+    out: Path | None = typer.Option(
+        None, help="JSON output (default benchmarks/results/models_recsys_movielens.json)."
+    ),
 ) -> None:
     """MovieLens-100k, 75/25 per-user stratified split, k=10, vs microsoft/recommenders BPR."""
     from models.bench import run_recsys_benchmark
@@ -52,7 +58,9 @@ def bench_recsys(
     except (DatasetUnavailable, ValueError) as exc:
         raise CLIError(str(exc)) from exc
     k = res["k"]
-    table = Table(title=f"MovieLens-100k, {res['split']}, k={k} ({res['n_train']:,} train / {res['n_test']:,} test)")
+    table = Table(
+        title=f"MovieLens-100k, {res['split']}, k={k} ({res['n_train']:,} train / {res['n_test']:,} test)"
+    )
     cols = [f"precision@{k}", f"recall@{k}", f"ndcg@{k}", "map", f"map@{k}", "coverage", "novelty"]
     table.add_column("model")
     for c in [*cols, "train s"]:
@@ -74,10 +82,16 @@ def bench_recsys(
 @bench_app.command("fraud")
 def bench_fraud(
     n_models: int = typer.Option(3, help="Torch seed-ensemble size (1 = a single MLP)."),
-    max_epochs: int = typer.Option(30, help="Upper bound on epochs per member (early stopping on validation PR-AUC)."),
+    max_epochs: int = typer.Option(
+        30, help="Upper bound on epochs per member (early stopping on validation PR-AUC)."
+    ),
     seed: int = typer.Option(42, help="Split and model seed."),
-    baselines: bool = typer.Option(True, help="Also train logistic regression and LightGBM on the same split."),
-    out: Path | None = typer.Option(None, help="JSON output (default benchmarks/results/models_fraud_creditcard.json)."),
+    baselines: bool = typer.Option(
+        True, help="Also train logistic regression and LightGBM on the same split."
+    ),
+    out: Path | None = typer.Option(
+        None, help="JSON output (default benchmarks/results/models_fraud_creditcard.json)."
+    ),
 ) -> None:
     """ULB credit-card fraud, stratified 80/20: torch MLP vs LR vs LightGBM (PR-AUC headline)."""
     from models.bench import run_fraud_benchmark

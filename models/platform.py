@@ -80,7 +80,9 @@ def fraud_training_frame(payments: pd.DataFrame) -> tuple[pd.DataFrame, list[str
     try:
         from features.training import build_training_set
 
-        entity = payments[["learner_id", "device_id", "ip", "event_timestamp", "amount_minor", FRAUD_LABEL]].copy()
+        entity = payments[
+            ["learner_id", "device_id", "ip", "event_timestamp", "amount_minor", FRAUD_LABEL]
+        ].copy()
         for col in PAYMENT_CATEGORICALS:
             if col in payments.columns:
                 entity[col] = payments[col].astype(str)
@@ -99,7 +101,9 @@ def fraud_training_frame(payments: pd.DataFrame) -> tuple[pd.DataFrame, list[str
         return df, base, "payments_labeled_request_only"
 
 
-def train_recommender_from_tables(margin: float = 0.005, params: dict[str, Any] | None = None) -> dict[str, Any]:
+def train_recommender_from_tables(
+    margin: float = 0.005, params: dict[str, Any] | None = None
+) -> dict[str, Any]:
     from models.training import train_and_register_recommender
 
     return train_and_register_recommender(

@@ -64,7 +64,11 @@ def configure_mlflow(experiment: str) -> str:
     mlflow.set_tracking_uri(uri)
     mlflow.set_registry_uri(uri)
     exp = mlflow.get_experiment_by_name(experiment)
-    exp_id = exp.experiment_id if exp else mlflow.create_experiment(experiment, artifact_location=artifact_location)
+    exp_id = (
+        exp.experiment_id
+        if exp
+        else mlflow.create_experiment(experiment, artifact_location=artifact_location)
+    )
     mlflow.set_experiment(experiment_id=exp_id)
     return exp_id
 

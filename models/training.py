@@ -46,7 +46,11 @@ def train_and_register_recommender(
     metrics = evaluate_recommender(model, train, test, k)
     baseline = evaluate_recommender(train_recommender(train, {"algorithm": "popular"}), train, test, k)
     all_metrics = {**metrics, **{f"baseline_popular_{m}": v for m, v in baseline.items()}}
-    plots = {"holdout_metrics": figure_png(recsys_metrics_plot({model.params.algorithm: metrics, "popular": baseline}, k))}
+    plots = {
+        "holdout_metrics": figure_png(
+            recsys_metrics_plot({model.params.algorithm: metrics, "popular": baseline}, k)
+        )
+    }
     example_users = pd.DataFrame({"user_id": train["user_id"].drop_duplicates().head(3).tolist()})
     logged = log_training_run(
         model,

@@ -70,12 +70,18 @@ def expected_cost(
     }
 
 
-def calibration_curve(y_true: np.ndarray, probabilities: np.ndarray, n_bins: int = 10) -> dict[str, list[float]]:
+def calibration_curve(
+    y_true: np.ndarray, probabilities: np.ndarray, n_bins: int = 10
+) -> dict[str, list[float]]:
     """Quantile-binned reliability curve (quantile bins: most scores sit near zero)."""
     y = np.asarray(y_true, dtype=float)
     p = np.asarray(probabilities, dtype=float)
     edges = np.unique(np.quantile(p, np.linspace(0, 1, n_bins + 1)))
-    idx = np.clip(np.searchsorted(edges, p, side="right") - 1, 0, len(edges) - 2) if len(edges) > 1 else np.zeros(len(p), int)
+    idx = (
+        np.clip(np.searchsorted(edges, p, side="right") - 1, 0, len(edges) - 2)
+        if len(edges) > 1
+        else np.zeros(len(p), int)
+    )
     mean_pred, frac_pos, counts = [], [], []
     for b in np.unique(idx):
         m = idx == b

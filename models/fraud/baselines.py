@@ -58,7 +58,9 @@ def train_baselines(
         def lgb_frame(d: pd.DataFrame) -> pd.DataFrame:
             x = pd.DataFrame(pre.numeric_matrix(d), columns=numeric, index=d.index)
             for j, c in enumerate(categorical):
-                x[c] = pd.Categorical(pre.categorical_matrix(d)[:, j], categories=range(pre.cardinalities()[j]))
+                x[c] = pd.Categorical(
+                    pre.categorical_matrix(d)[:, j], categories=range(pre.cardinalities()[j])
+                )
             return x
 
         clf = lgb.LGBMClassifier(

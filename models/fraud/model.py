@@ -137,7 +137,9 @@ class FraudModel:
         for net in self._networks():
             with torch.no_grad():
                 emb = net.embed(x_cat)
-                base = torch.cat([e.weight.mean(0) for e in net.embeddings]) if len(net.embeddings) else emb[:0]
+                base = (
+                    torch.cat([e.weight.mean(0) for e in net.embeddings]) if len(net.embeddings) else emb[:0]
+                )
             xn = x_num.clone().requires_grad_(True)
             xe = emb.clone().requires_grad_(True)
             net.forward_features(xn, xe).sum().backward()

@@ -34,7 +34,9 @@ class DecisionPolicy:
     def decide(self, probabilities: np.ndarray) -> np.ndarray:
         """Array of ``approve``/``review``/``decline`` for each probability."""
         p = np.asarray(probabilities, dtype=float)
-        return np.where(p >= self.decline_threshold, DECLINE, np.where(p >= self.review_threshold, REVIEW, APPROVE))
+        return np.where(
+            p >= self.decline_threshold, DECLINE, np.where(p >= self.review_threshold, REVIEW, APPROVE)
+        )
 
     def to_dict(self) -> dict[str, float]:
         return asdict(self)

@@ -34,7 +34,9 @@ def validate_training_frame(df: pd.DataFrame, label: str, features: list[str]) -
         y = y.astype(int)
     values = set(pd.unique(y).tolist())
     if not values <= {0, 1}:
-        raise TrainingInputError(f"label {label!r} must be binary 0/1 (or bool), got values {sorted(values)[:5]}")
+        raise TrainingInputError(
+            f"label {label!r} must be binary 0/1 (or bool), got values {sorted(values)[:5]}"
+        )
     if len(values) < 2:
         raise TrainingInputError(
             f"label {label!r} has a single class ({values.pop()}); need both fraud and legitimate examples"
@@ -45,7 +47,9 @@ def validate_training_frame(df: pd.DataFrame, label: str, features: list[str]) -
     return y_arr
 
 
-def split_categorical(df: pd.DataFrame, features: list[str], categorical: list[str] | None) -> tuple[list[str], list[str]]:
+def split_categorical(
+    df: pd.DataFrame, features: list[str], categorical: list[str] | None
+) -> tuple[list[str], list[str]]:
     if categorical is None:
         categorical = [
             c

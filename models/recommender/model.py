@@ -205,7 +205,9 @@ class RecommenderModel:
             self._unit_cooc = (sp.diags(1.0 / np.where(norms == 0, 1.0, norms)) @ m).tocsr()
         return self._unit_cooc
 
-    def _recommend_cold(self, users: list[Any], k: int, interests: Mapping[Any, Sequence[str]]) -> pd.DataFrame:
+    def _recommend_cold(
+        self, users: list[Any], k: int, interests: Mapping[Any, Sequence[str]]
+    ) -> pd.DataFrame:
         global_order = np.argsort(-self.popularity, kind="stable")
         rows: list[dict[str, Any]] = []
         for u in users:
@@ -261,7 +263,12 @@ class RecommenderModel:
                 if not np.isfinite(sims[j]):
                     continue
                 rows.append(
-                    {"item_id": item, "similar_item_id": self.item_ids[j], "score": float(sims[j]), "rank": rank}
+                    {
+                        "item_id": item,
+                        "similar_item_id": self.item_ids[j],
+                        "score": float(sims[j]),
+                        "rank": rank,
+                    }
                 )
         return pd.DataFrame(rows, columns=["item_id", "similar_item_id", "score", "rank"])
 

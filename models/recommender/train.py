@@ -27,9 +27,7 @@ def validate_interactions(interactions: pd.DataFrame) -> pd.DataFrame:
     if df["user_id"].isna().any() or df["item_id"].isna().any():
         raise TrainingInputError("interactions: user_id and item_id must not contain nulls")
     if not pd.api.types.is_numeric_dtype(df["weight"]):
-        raise TrainingInputError(
-            f"interactions: weight must be numeric, got dtype {df['weight'].dtype}"
-        )
+        raise TrainingInputError(f"interactions: weight must be numeric, got dtype {df['weight'].dtype}")
     weight = df["weight"].astype(float)
     if not np.isfinite(weight).all() or (weight < 0).any():
         raise TrainingInputError("interactions: weight must be finite and non-negative")

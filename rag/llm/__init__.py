@@ -19,7 +19,21 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from ray.serve import Application
 
-__all__ = ["build_llm_app"]
+__all__ = ["build_llm_app", "served_model_name"]
+
+
+def served_model_name(settings: Any) -> str:
+    """The ``model`` the tutor sends and the LLM app serves under.
+
+    ``SUUUPRA_LLM_MODEL`` when set explicitly; otherwise the profile's model
+    (SmolLM2 locally, ``vllm_model`` in prod), so a prod deployment never
+    advertises the local model's name.
+    """
+    from suuupra.settings import Profile
+
+    if "llm_model" in settings.model_fields_set or settings.profile is not Profile.prod:
+        return settings.llm_model
+    return settings.vllm_model
 
 
 def build_llm_app(args: dict[str, Any] | None = None) -> Application:

@@ -44,8 +44,10 @@ class VLLMArgs(BaseModel):
 
 
 def served_model_id(settings: Settings, args: VLLMArgs | None = None) -> str:
-    """The ``model`` name the tutor sends: the same ``settings.llm_model`` in both profiles."""
-    return (args.model_id if args and args.model_id else None) or settings.llm_model
+    """The ``model`` name the tutor sends (see :func:`rag.llm.served_model_name`)."""
+    from rag.llm import served_model_name
+
+    return (args.model_id if args and args.model_id else None) or served_model_name(settings)
 
 
 def vllm_llm_config(settings: Settings | None = None, args: VLLMArgs | dict[str, Any] | None = None) -> dict:

@@ -62,7 +62,9 @@ class TutorPipeline:
         self.settings = settings or get_settings()
         self.retriever = retriever or default_retriever()
         self.llm_base_url = llm_base_url or self.settings.llm_base_url
-        self.llm_model = llm_model or self.settings.llm_model
+        from rag.llm import served_model_name
+
+        self.llm_model = llm_model or served_model_name(self.settings)
         self._async_client: Any = None
 
     # ------------------------------------------------------------ preparation

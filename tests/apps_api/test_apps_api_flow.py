@@ -161,7 +161,8 @@ def test_outbox_relay_is_at_least_once_with_consumer_dedup(api, data_dir):
     # crash between publish and mark: the relay re-publishes; consumers dedup by event_id
     from sqlalchemy import update
     with api.state.db.begin() as s:
-        s.execute(update(OutboxEvent).where(OutboxEvent.id <= 3).values(published_at=None))
+        first3 = list(s.scalars(select(OutboxEvent.id).order_by(OutboxEvent.id).limit(3)))
+        s.execute(update(OutboxEvent).where(OutboxEvent.id.in_(first3)).values(published_at=None))
     assert relay_all(api.state.db, log) == 3
     records = list(LocalEventLog(api.state.settings.events_dir).read())
     assert len(records) == staged + 3

@@ -116,8 +116,10 @@ def test_refund_allocation_never_overdraws():
         total = sum(parts.values())
         reversed_so_far = {a: 0 for a in parts}
         remaining = total
-        while remaining > 0:
-            refund = data.draw(st.integers(1, remaining))
+        for step in range(6):  # a few partial refunds, then the rest
+            if remaining == 0:
+                break
+            refund = remaining if step == 5 else data.draw(st.integers(1, remaining))
             shares = allocate_refund(parts, reversed_so_far, refund)
             assert sum(shares.values()) == refund and all(v >= 0 for v in shares.values())
             for a, v in shares.items():

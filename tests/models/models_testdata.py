@@ -20,13 +20,20 @@ def make_interactions(n_users: int = 120, n_items: int = 48, seed: int = 0) -> p
         other = np.setdiff1d(np.arange(n_items), own)
         items = np.concatenate([rng.choice(own, 7, replace=False), rng.choice(other, 1, replace=False)])
         for j, it in enumerate(rng.permutation(items)):
-            rows.append((f"u{u}", f"c{it}", float(rng.integers(1, 4)), t0 + pd.Timedelta(hours=int(u + 50 * j))))
+            rows.append(
+                (f"u{u}", f"c{it}", float(rng.integers(1, 4)), t0 + pd.Timedelta(hours=int(u + 50 * j)))
+            )
     return pd.DataFrame(rows, columns=["user_id", "item_id", "weight", "timestamp"])
 
 
 def item_categories(n_items: int = 48) -> pd.DataFrame:
     per = n_items // len(CATEGORIES)
-    return pd.DataFrame({"item_id": [f"c{i}" for i in range(n_items)], "category": [CATEGORIES[i // per] for i in range(n_items)]})
+    return pd.DataFrame(
+        {
+            "item_id": [f"c{i}" for i in range(n_items)],
+            "category": [CATEGORIES[i // per] for i in range(n_items)],
+        }
+    )
 
 
 def make_payments(n: int = 4000, seed: int = 0) -> pd.DataFrame:
@@ -42,4 +49,11 @@ def make_payments(n: int = 4000, seed: int = 0) -> pd.DataFrame:
 
 
 FRAUD_FEATURES = ["amount", "country", "hour", "noise"]
-FAST_FRAUD = {"hidden": [32, 16], "max_epochs": 8, "patience": 3, "batch_size": 512, "lr": 0.01, "num_threads": 1}
+FAST_FRAUD = {
+    "hidden": [32, 16],
+    "max_epochs": 8,
+    "patience": 3,
+    "batch_size": 512,
+    "lr": 0.01,
+    "num_threads": 1,
+}

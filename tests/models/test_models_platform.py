@@ -10,7 +10,9 @@ def _write_interactions(settings, interactions):
 
     path = table_path("interactions", settings)
     path.mkdir(parents=True)
-    frame = interactions.rename(columns={"user_id": "learner_id", "item_id": "course_id", "timestamp": "last_ts"})
+    frame = interactions.rename(
+        columns={"user_id": "learner_id", "item_id": "course_id", "timestamp": "last_ts"}
+    )
     frame.to_parquet(path / "part-00000.parquet")
 
 
@@ -30,7 +32,9 @@ def test_recommender_asset_trains_registers_and_reports(settings, interactions):
 
     _write_interactions(settings, interactions)
     loaded = load_interactions()
-    assert list(loaded.columns) == ["user_id", "item_id", "weight", "timestamp"] and len(loaded) == len(interactions)
+    assert list(loaded.columns) == ["user_id", "item_id", "weight", "timestamp"] and len(loaded) == len(
+        interactions
+    )
 
     result = materialize([recommender_model])
     assert result.success

@@ -10,8 +10,22 @@ from models.errors import TrainingInputError
 from models.evaluation.recsys import evaluate_recommender, ranking_metrics, time_holdout_split
 from models.recommender import RecommenderModel, train_recommender
 
-ALS = {"algorithm": "als", "factors": 8, "regularization": 0.1, "iterations": 10, "weighting": "none", "seed": 3}
-BPR = {"algorithm": "bpr", "factors": 8, "iterations": 30, "learning_rate": 0.05, "weighting": "none", "seed": 3}
+ALS = {
+    "algorithm": "als",
+    "factors": 8,
+    "regularization": 0.1,
+    "iterations": 10,
+    "weighting": "none",
+    "seed": 3,
+}
+BPR = {
+    "algorithm": "bpr",
+    "factors": 8,
+    "iterations": 30,
+    "learning_rate": 0.05,
+    "weighting": "none",
+    "seed": 3,
+}
 
 
 @pytest.mark.parametrize("params", [ALS, BPR, {"algorithm": "itemknn"}], ids=["als", "bpr", "itemknn"])
@@ -65,13 +79,17 @@ def test_similar_items_come_from_the_same_cluster(interactions, categories):
     assert "c0" not in set(sims.loc[sims["item_id"] == "c0", "similar_item_id"])
 
 
-@pytest.mark.parametrize("params", [ALS, {"algorithm": "itemknn"}, {"algorithm": "popular"}], ids=["als", "knn", "pop"])
+@pytest.mark.parametrize(
+    "params", [ALS, {"algorithm": "itemknn"}, {"algorithm": "popular"}], ids=["als", "knn", "pop"]
+)
 def test_loaded_model_gives_identical_scores(interactions, tmp_path, params):
     model = train_recommender(interactions, params)
     loaded = RecommenderModel.load(model.save(tmp_path / "m"))
     users = interactions["user_id"].unique()[:25].tolist() + ["cold"]
     pd.testing.assert_frame_equal(model.recommend(users, k=7), loaded.recommend(users, k=7))
-    pd.testing.assert_frame_equal(model.similar_items(["c1", "c30"], 4), loaded.similar_items(["c1", "c30"], 4))
+    pd.testing.assert_frame_equal(
+        model.similar_items(["c1", "c30"], 4), loaded.similar_items(["c1", "c30"], 4)
+    )
 
 
 def test_als_beats_popularity_on_a_time_holdout(interactions):
@@ -87,9 +105,18 @@ def test_als_beats_popularity_on_a_time_holdout(interactions):
     [
         (pd.DataFrame({"user_id": [1], "item_id": [2], "weight": [1.0]}), "missing required column"),
         (pd.DataFrame(columns=["user_id", "item_id", "weight", "timestamp"]), "empty"),
-        (pd.DataFrame({"user_id": [1, 2], "item_id": [1, 2], "weight": [-1.0, 1.0], "timestamp": [0, 1]}), "non-negative"),
-        (pd.DataFrame({"user_id": [1, 2], "item_id": [1, 2], "weight": ["a", "b"], "timestamp": [0, 1]}), "numeric"),
-        (pd.DataFrame({"user_id": [1, 2], "item_id": [1, 1], "weight": [1.0, 1.0], "timestamp": [0, 1]}), "two distinct items"),
+        (
+            pd.DataFrame({"user_id": [1, 2], "item_id": [1, 2], "weight": [-1.0, 1.0], "timestamp": [0, 1]}),
+            "non-negative",
+        ),
+        (
+            pd.DataFrame({"user_id": [1, 2], "item_id": [1, 2], "weight": ["a", "b"], "timestamp": [0, 1]}),
+            "numeric",
+        ),
+        (
+            pd.DataFrame({"user_id": [1, 2], "item_id": [1, 1], "weight": [1.0, 1.0], "timestamp": [0, 1]}),
+            "two distinct items",
+        ),
     ],
     ids=["missing", "empty", "negative", "non-numeric", "one-item"],
 )
@@ -106,7 +133,9 @@ def test_unknown_params_are_rejected(interactions):
 
 
 def test_ranking_metrics_match_hand_computation():
-    recs = pd.DataFrame({"user_id": ["a"] * 3 + ["b"] * 3, "item_id": [1, 2, 3, 4, 5, 6], "rank": [1, 2, 3] * 2})
+    recs = pd.DataFrame(
+        {"user_id": ["a"] * 3 + ["b"] * 3, "item_id": [1, 2, 3, 4, 5, 6], "rank": [1, 2, 3] * 2}
+    )
     truth = pd.DataFrame({"user_id": ["a", "a", "b"], "item_id": [1, 3, 9]})
     m = ranking_metrics(recs, truth, k=3)
     # user a: hits at ranks 1 and 3; user b: none

@@ -20,7 +20,14 @@ from models.registry import (
 )
 
 NAME = "suuupra-recommender"
-GOOD = {"algorithm": "als", "factors": 8, "regularization": 0.1, "iterations": 10, "weighting": "none", "seed": 3}
+GOOD = {
+    "algorithm": "als",
+    "factors": 8,
+    "regularization": 0.1,
+    "iterations": 10,
+    "weighting": "none",
+    "seed": 3,
+}
 
 
 def _register(model, params, metrics=None):
@@ -92,7 +99,9 @@ def test_fraud_flow_logs_plots_and_registers(settings, payments):
     )
     assert out["decision"].promoted
     metrics = out["metrics"]
-    assert {"pr_auc", "roc_auc", "recall_at_1pct_fpr", "expected_cost", "baseline_lightgbm_pr_auc"} <= set(metrics)
+    assert {"pr_auc", "roc_auc", "recall_at_1pct_fpr", "expected_cost", "baseline_lightgbm_pr_auc"} <= set(
+        metrics
+    )
     model, version = load_champion(FRAUD_NAME)
     holdout = payments.head(100)
     pd.testing.assert_series_equal(

@@ -37,7 +37,11 @@ def test_dagster_assets_crawl_index_and_check_on_tutorial_subset(
     run_config = {
         "ops": {
             "python_docs_pages": {
-                "config": {"max_pages": 3, "start_path": "tutorial/inputoutput.html", "scope_path": "tutorial/"}
+                "config": {
+                    "max_pages": 3,
+                    "start_path": "tutorial/inputoutput.html",
+                    "scope_path": "tutorial/",
+                }
             }
         }
     }

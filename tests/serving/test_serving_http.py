@@ -29,7 +29,8 @@ from serving_test_models import (
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(300)]
 
-UNPUBLISHED = course_id(8)  # the most popular course in the training data
+UNPUBLISHED = course_id(8)
+APP_ARGS = {"poll_interval_s": 1.0, "fraud_replicas": 2, "request_timeout_s": 10.0}  # the most popular course in the training data
 
 
 def _free_port() -> int:
@@ -101,8 +102,7 @@ def serve_app(tmp_path_factory):
     publisher = threading.Thread(target=publish)
     publisher.start()
     runtime.start(settings)
-    serve.run(build_app({"poll_interval_s": 1.0, "fraud_replicas": 2, "request_timeout_s": 10.0}),
-              name="suuupra", route_prefix="/")
+    serve.run(build_app(APP_ARGS), name="suuupra", route_prefix="/")
     publisher.join()
     client = httpx.Client(base_url=runtime.base_url(settings), timeout=15, trust_env=False)
     _wait_status(client, lambda s: s["status"] == "ok")
@@ -300,6 +300,43 @@ def test_champion_swap_under_load_drops_nothing(serve_app):
     assert rec[rec.index("suuupra-recommender/v2"):].count("suuupra-recommender/v1") == 0
     status = _wait_status(client, lambda s: all(d["model_version"].endswith("/v2") for d in s["deployments"]))
     assert status["status"] == "ok"
+
+
+def test_pinning_a_version_rolls_back_in_place_and_lifecycle_sees_it(serve_app):
+    """Rollback = reconfigure (user_config ``model_version``) on live replicas, no dropped requests."""
+    from ray import serve
+
+    from serving.app import build_app
+    from serving.lifecycle import champion_versions, reload_if_moved
+
+    client = serve_app["client"]
+    results: list = []
+
+    async def scenario(args: dict, want: str) -> None:
+        stop = asyncio.Event()
+        task = asyncio.create_task(_stream(str(client.base_url), stop, results))
+        await asyncio.sleep(0.5)
+        await asyncio.to_thread(serve.run, build_app(args), name="suuupra", route_prefix="/")
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and want not in {v for s, v in results[-10:] if s == 200}:
+            await asyncio.sleep(0.3)
+        stop.set()
+        await task
+
+    asyncio.run(scenario({**APP_ARGS, "recommender_version": "1"}, "suuupra-recommender/v1"))
+    assert not [r for r in results if r[0] != 200]
+    status = client.get("/status").json()
+    rec = next(d for d in status["deployments"] if d["name"] == "Recommender")
+    assert rec["pinned"] is True and rec["model_version"] == "suuupra-recommender/v1"
+    assert champion_versions(serve_app["settings"])["suuupra-recommender"] == "2"
+    report = reload_if_moved(serve_app["settings"])
+    assert report.reachable and report.stale == ["suuupra-recommender"]  # pinned: reload cannot override
+    assert report.served_after["suuupra-recommender"] == "1"
+
+    results.clear()
+    asyncio.run(scenario(APP_ARGS, "suuupra-recommender/v2"))
+    assert not [r for r in results if r[0] != 200]
+    assert reload_if_moved(serve_app["settings"]).stale == []
 
 
 def test_killing_a_replica_under_load_keeps_errors_below_one_percent(serve_app):

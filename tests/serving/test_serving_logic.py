@@ -125,6 +125,7 @@ def test_hot_swap_follows_the_champion_alias(data_dir):
             time.sleep(0.1)
         assert holder.current.version == "2"
         assert v1.model is not holder.current.model  # the old object stays intact for in-flight requests
+        _check_sensor_follows_the_alias()
         holder.configure(pinned_version="1")
         assert holder.current.version == "1" and holder.status()["pinned"] is True
         holder.configure(pinned_version="999")  # unknown version: keep serving, report the error
@@ -140,3 +141,36 @@ def test_no_champion_is_reported_not_raised(data_dir):
     holder.start()
     holder.stop()
     assert holder.current is None and "champion" in (holder.last_error or "")
+
+
+def _check_sensor_follows_the_alias() -> None:
+    from dagster import RunRequest, SkipReason, build_sensor_context
+
+    from dagster_project.assets.serving import serving_champion_sensor
+    from dagster_project.resources import PlatformSettings
+    from serving.lifecycle import champion_versions
+
+    assert champion_versions() == {"suuupra-recommender": "2", "suuupra-fraud": None}
+    ctx = build_sensor_context(resources={"platform": PlatformSettings()})
+    first = serving_champion_sensor(ctx)
+    assert isinstance(first, RunRequest) and "suuupra-recommender=2" in first.run_key
+    ctx2 = build_sensor_context(cursor=ctx.cursor, resources={"platform": PlatformSettings()})
+    assert isinstance(serving_champion_sensor(ctx2), SkipReason)
+
+
+def test_serve_configs_validate_and_build(data_dir):
+    import yaml
+    from ray.serve.schema import ServeDeploySchema
+
+    from serving.app import ServingArgs, build_app
+    from serving.cli import config_path
+
+    for profile in ("local", "prod"):
+        cfg = yaml.safe_load(config_path(profile).read_text())
+        ServeDeploySchema.model_validate(cfg)
+        apps = {a["name"]: a for a in cfg["applications"]}
+        assert {"suuupra", "llm", "tutor"} <= set(apps)
+        args = ServingArgs.model_validate(apps["suuupra"]["args"])
+        assert build_app(args) is not None  # binds the graph without a cluster
+        deps = {d["name"] for d in apps["suuupra"]["deployments"]}
+        assert deps == {"Ingress", "Recommender", "FraudScorer"}

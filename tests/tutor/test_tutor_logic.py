@@ -172,10 +172,21 @@ def test_request_token_limit_is_clamped() -> None:
 
 def test_vllm_config_follows_settings(settings) -> None:
     from rag.llm.vllm_app import vllm_llm_config, vllm_serve_command, vllm_serve_config
+    from suuupra.settings import load_settings
 
-    s = settings.model_copy(update={"vllm_tensor_parallel_size": 2, "vllm_max_model_len": 16384})
+    s = load_settings(
+        profile="prod",
+        jwt_secret="x" * 40,
+        data_dir=settings.data_dir,
+        vllm_tensor_parallel_size=2,
+        vllm_max_model_len=16384,
+    )
     cfg = vllm_llm_config(s, {"accelerator_type": "H100"})
-    assert cfg["model_loading_config"] == {"model_id": s.llm_model, "model_source": s.vllm_model}
+    # prod serves (and the tutor requests) the real model's name, not the local SmolLM2 one
+    assert cfg["model_loading_config"] == {"model_id": s.vllm_model, "model_source": s.vllm_model}
+    from rag.tutor.pipeline import TutorPipeline
+
+    assert TutorPipeline(retriever=lambda *a, **k: [], settings=s).llm_model == s.vllm_model
     assert cfg["engine_kwargs"]["tensor_parallel_size"] == 2
     assert cfg["engine_kwargs"]["max_model_len"] == 16384
     assert cfg["accelerator_type"] == "H100"
