@@ -92,9 +92,16 @@ def create_app(settings: Settings | None = None, config: ApiConfig | None = None
     api = APIRouter(prefix=API_PREFIX, responses=PROBLEM_RESPONSES)
     for router in builtin_routers():
         api.include_router(router)
+    absolute = []
     for router in optional_routers(extra_routers):
-        api.include_router(router)
+        # A router that already carries the full /api/v1 prefix is mounted as-is.
+        if router.prefix.startswith(API_PREFIX):
+            absolute.append(router)
+        else:
+            api.include_router(router)
     app.include_router(api)
+    for router in absolute:
+        app.include_router(router, responses=PROBLEM_RESPONSES)
     app.include_router(health.router)
     # Problem is referenced from every error response: make sure it is in components.
     app.openapi_schema = None

@@ -79,7 +79,6 @@ class RawReader:
             self.views.append((view, [c.name for c in fv.entity_columns], list(dict.fromkeys(feats))))
         if self.cfg.online_store.type == "redis":
             import redis
-
             from feast.infra.online_stores.helpers import _mmh3
 
             host, port = self.cfg.online_store.connection_string.split(",")[0].split(":")

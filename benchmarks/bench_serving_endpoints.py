@@ -104,7 +104,6 @@ def main(argv: list[str] | None = None) -> int:
     tmp = Path(tempfile.mkdtemp(prefix="bench-serving-"))
     os.environ.update({"SUUUPRA_DATA_DIR": str(tmp), "SUUUPRA_PROFILE": "local",
                        "SUUUPRA_SERVE_PORT": str(_free_port()), "HF_HUB_OFFLINE": "1"})
-    from ray import serve
     from serving_test_models import (
         REC_EXAMPLE,
         fraud_example,
@@ -114,7 +113,6 @@ def main(argv: list[str] | None = None) -> int:
     )
 
     from serving import runtime
-    from serving.app import build_app, build_noop_app
     from serving.model_source import FRAUD_MODEL, RECOMMENDER_MODEL, register_for_serving
     from suuupra.settings import get_settings, reset_settings_cache
 
@@ -133,10 +131,18 @@ def main(argv: list[str] | None = None) -> int:
         publisher = threading.Thread(target=publish)
         publisher.start()
         runtime.start(settings)
-        app_args = {"poll_interval_s": 1.0, "recommender_replicas": args.replicas, "fraud_replicas": args.replicas,
-                    "fraud_max_batch_size": args.batch_size, "log_events": True, "request_timeout_s": 10}
-        serve.run(build_app(app_args), name="suuupra", route_prefix="/")
-        serve.run(build_noop_app(), name="noop", route_prefix="/noop")
+        app_args = {"poll_interval_s": 1.0, "log_events": True, "request_timeout_s": 10}
+
+        def deps(batch: int) -> list[dict]:
+            return [
+                {"name": "Ingress", "num_replicas": 1},
+                {"name": "Recommender", "num_replicas": args.replicas, "user_config": {"poll_interval_s": 1.0}},
+                {"name": "FraudScorer", "num_replicas": args.replicas,
+                 "user_config": {"poll_interval_s": 1.0, "max_batch_size": batch, "batch_wait_timeout_s": 0.005}},
+            ]
+
+        runtime.apply_config(runtime.platform_config(settings, app_args, tutor=False, noop=True,
+                                                     deployments=deps(args.batch_size)))
         publisher.join()
     base = runtime.base_url(settings)
 
@@ -171,7 +177,9 @@ def main(argv: list[str] | None = None) -> int:
         run("noop", "/noop", None)
         run("recommendations", "/recommendations", recs)
         run(f"fraud (batch={args.batch_size})", "/fraud/score", pays)
-        serve.run(build_app({**app_args, "fraud_max_batch_size": 1}), name="suuupra", route_prefix="/")
+        # batching off: a user_config change, applied in place on the live replicas
+        runtime.apply_config(runtime.platform_config(settings, app_args, tutor=False, noop=True,
+                                                     deployments=deps(1)))
         run("fraud (batch=1)", "/fraud/score", pays)
     finally:
         runtime.shutdown()

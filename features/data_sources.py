@@ -7,7 +7,8 @@ reads the same directories through Spark (``SparkSource``), so moving from a
 laptop to the cluster is a profile switch, not a definition change.
 
 ``TABLE_SCHEMAS`` is the part of the shared data contract Feast reads; it is the
-single source of truth for feature dtypes, for the seed files that make stream
+single source of truth for feature dtypes (checked against the Spark
+output: money columns of the batch tables are integer minor units), for the seed files that make stream
 twins queryable before Flink has written anything, and for coercing Flink
 pushes to the declared types.
 """
@@ -48,7 +49,7 @@ TABLE_SCHEMAS: dict[str, pa.Schema] = {
             ("completions", pa.int64()),
             ("enrollments", pa.int64()),
             ("payments", pa.int64()),
-            ("amount_minor_sum", pa.float64()),
+            ("amount_minor_sum", pa.int64()),
             ("views_7d", pa.int64()),
             ("watch_minutes_7d", pa.float64()),
             ("enrollments_30d", pa.int64()),
@@ -65,11 +66,11 @@ TABLE_SCHEMAS: dict[str, pa.Schema] = {
             ("completions", pa.int64()),
             ("enrollments", pa.int64()),
             ("learners", pa.int64()),
-            ("revenue_minor", pa.float64()),
+            ("revenue_minor", pa.int64()),
             ("views_7d", pa.int64()),
             ("enrollments_7d", pa.int64()),
             ("completion_rate_30d", pa.float64()),
-            ("price_minor", pa.float64()),
+            ("price_minor", pa.int64()),
             ("category", pa.string()),
             ("published", pa.bool_()),
         ]
@@ -80,7 +81,7 @@ TABLE_SCHEMAS: dict[str, pa.Schema] = {
             ("learner_id", pa.string()),
             ("event_timestamp", _TS),
             ("occurred_at", _TS),
-            ("amount_minor", pa.float64()),
+            ("amount_minor", pa.int64()),
             ("device_id", pa.string()),
             ("ip", pa.string()),
             ("country", pa.string()),

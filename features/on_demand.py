@@ -75,7 +75,12 @@ def payment_request_features(inputs: dict[str, list[Any]]) -> dict[str, list[Any
         secs.append(max(req_s - last_s, 0.0) if last_s is not None and req_s is not None else -1.0)
         known = isinstance(last_dev, str) and last_dev != ""
         new_device.append(0 if known and last_dev == cur_dev else 1)
-    return {"amount_to_avg_ratio": ratio, "seconds_since_last_payment": secs, "is_new_device": new_device}
+    out = {"amount_to_avg_ratio": ratio, "seconds_since_last_payment": secs, "is_new_device": new_device}
+    # Feast 0.67 python mode matches UDF outputs against *full* names when the
+    # caller asks for full_feature_names=True (and does not rename them itself),
+    # so emit both spellings; whichever Feast looks for is found.
+    out.update({f"payment_request_features__{k}": v for k, v in list(out.items())})
+    return out
 
 
 def _fresh_udf():

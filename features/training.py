@@ -54,15 +54,30 @@ def _utc_ns(series: pd.Series) -> pd.Series:
     return pd.to_datetime(series, utc=True).astype("datetime64[ns, UTC]")
 
 
+def _has_offline_data(fv) -> bool:
+    """False only for a file-backed source whose directory holds no Parquet file."""
+    from pathlib import Path
+
+    from features.apply import has_parquet
+
+    path = getattr(fv.batch_source, "path", None)
+    if not path or "://" in str(path) or type(fv.batch_source).__name__ != "FileSource":
+        return True
+    return has_parquet(Path(path))
+
+
 def _join_view(store, view: str, features: list[str], frame: pd.DataFrame) -> pd.DataFrame:
     """``frame`` (with ``__join_ts``) plus ``<view>__<feature>`` columns, left-joined."""
-    keys = [c.name for c in store.get_feature_view(view).entity_columns]
+    fv = store.get_feature_view(view)
+    keys = [c.name for c in fv.entity_columns]
+    cols = [f"{view}__{f}" for f in features]
+    if not _has_offline_data(fv):  # e.g. a stream table Flink has not written (or just reset)
+        return frame.assign(**{c: None for c in cols})
     query = frame[keys + ["__join_ts"]].drop_duplicates().rename(columns={"__join_ts": TIMESTAMP})
     for k in keys:
         query[k] = query[k].astype(str)
     refs = [f"{view}:{f}" for f in features]
     got = store.get_historical_features(entity_df=query, features=refs, full_feature_names=True).to_df()
-    cols = [f"{view}__{f}" for f in features]
     got = got[keys + [TIMESTAMP] + cols].rename(columns={TIMESTAMP: "__join_ts"})
     got["__join_ts"] = _utc_ns(got["__join_ts"])
     got = got.drop_duplicates(subset=keys + ["__join_ts"], keep="last")

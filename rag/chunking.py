@@ -66,43 +66,61 @@ def _split_long(unit: str, n_tokens: int, max_tokens: int) -> list[str]:
     return parts
 
 
-def _flatten(units: list[str], max_tokens: int, counter: Callable, depth: int = 0) -> list[tuple[str, int]]:
-    """(unit, tokens) pairs where every unit fits, splitting over-long ones recursively."""
-    out: list[tuple[str, int]] = []
+def _flatten(
+    units: list[str], max_tokens: int, counter: Callable, depth: int = 0, group: int | None = None
+) -> list[tuple[str, int, int | None]]:
+    """(unit, tokens, group) triples where every unit fits, splitting over-long ones recursively.
+
+    Pieces of one code block split by lines share a ``group`` so they are re-joined
+    with single newlines (code stays code), everything else with blank lines.
+    """
+    out: list[tuple[str, int, int | None]] = []
     for unit, n in zip(units, counter(units), strict=True):
         if n <= max_tokens:
-            out.append((unit, n))
+            out.append((unit, n, group))
             continue
         pieces = _split_long(unit, n, max_tokens)
         if len(pieces) <= 1 or depth >= 3:  # unsplittable run of one token: keep, the model truncates
-            out.append((unit, n))
+            out.append((unit, n, group))
         else:
-            out.extend(_flatten(pieces, max_tokens, counter, depth + 1))
+            sub_group = id(unit) if "\n" in unit else group
+            out.extend(_flatten(pieces, max_tokens, counter, depth + 1, sub_group))
     return out
+
+
+def _join(units: list[tuple[str, int, int | None]]) -> str:
+    parts: list[str] = []
+    prev: int | None = None
+    for i, (text, _, group) in enumerate(units):
+        if i:
+            parts.append("\n" if group is not None and group == prev else "\n\n")
+        parts.append(text)
+        prev = group
+    return "".join(parts)
 
 
 def _pack(units: list[str], max_tokens: int, overlap_tokens: int, counter: Callable) -> list[str]:
     flat = _flatten(units, max_tokens, counter)
     chunks: list[str] = []
-    cur: list[tuple[str, int]] = []
+    cur: list[tuple[str, int, int | None]] = []
     size = 0
-    for unit, n in flat:
+    for unit, n, group in flat:
         if cur and size + n > max_tokens:
-            chunks.append("\n\n".join(u for u, _ in cur))
-            tail: list[tuple[str, int]] = []
+            chunks.append(_join(cur))
+            tail: list[tuple[str, int, int | None]] = []
             tail_size = 0
-            for u, un in reversed(cur):  # carry trailing units as overlap
-                if tail_size + un > overlap_tokens:
+            for item in reversed(cur):  # carry trailing units as overlap
+                if tail_size + item[1] > overlap_tokens:
                     break
-                tail.insert(0, (u, un))
-                tail_size += un
+                tail.insert(0, item)
+                tail_size += item[1]
             if tail_size + n > max_tokens:
                 tail, tail_size = [], 0
             cur, size = tail, tail_size
-        cur.append((unit, n))
+        cur.append((unit, n, group))
         size += n
     if cur:
-        chunks.append("\n\n".join(u for u, _ in cur))
+        chunks.append(_join(cur))
     return chunks
 
 

@@ -53,12 +53,6 @@ class ServingArgs(BaseModel):
     log_events: bool = True
     num_cpus: float = Field(default=0.0, ge=0, description="CPUs reserved per replica (0 = share)")
     env: dict[str, str] = Field(default_factory=dict, description="extra env vars for replicas (SUUUPRA_*)")
-    code_version: str = Field(
-        default="1",
-        description="Serve deployment version: redeploying with the same value and a changed user_config "
-        "(poll interval, pinned model_version, batching) reconfigures live replicas in place "
-        "instead of replacing them; bump it when the serving code changes",
-    )
 
 
 def _actor_options(a: ServingArgs) -> dict[str, Any]:
@@ -83,19 +77,16 @@ def build_app(args: ServingArgs | dict[str, Any] | None = None) -> Application:
     opts = _actor_options(a)
     model_cfg = {"poll_interval_s": a.poll_interval_s}
     recommender = Recommender.options(
-        version=a.code_version,
         ray_actor_options=opts, user_config={**model_cfg, "model_version": a.recommender_version},
         **_scale(a, a.recommender_replicas),
     ).bind(a.recommender_model, a.tracking_uri, a.log_events)
     fraud = FraudScorer.options(
-        version=a.code_version,
         ray_actor_options=opts,
         user_config={**model_cfg, "model_version": a.fraud_version, "max_batch_size": a.fraud_max_batch_size,
                      "batch_wait_timeout_s": a.fraud_batch_wait_timeout_s},
         **_scale(a, a.fraud_replicas),
     ).bind(a.fraud_model, a.tracking_uri)
-    return Ingress.options(version=a.code_version, ray_actor_options=opts,
-                           **_scale(a, a.ingress_replicas)).bind(
+    return Ingress.options(ray_actor_options=opts, **_scale(a, a.ingress_replicas)).bind(
         recommender, fraud, a.request_timeout_s
     )
 

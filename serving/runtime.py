@@ -41,31 +41,87 @@ def start(settings: Settings | None = None, num_cpus: int = 2) -> None:
     serve.start(http_options={"host": settings.serve_host, "port": settings.serve_port})
 
 
+def platform_config(
+    settings: Settings | None = None,
+    serving_args: dict[str, Any] | None = None,
+    tutor: bool = True,
+    noop: bool = False,
+    deployments: list[dict[str, Any]] | None = None,
+) -> dict[str, Any]:
+    """The profile's Serve config (``serve_<profile>.yaml``) adapted to this machine's settings.
+
+    ``serving_args`` are merged into the ``suuupra`` app's ``args``; ``deployments``
+    replaces its per-deployment overrides (e.g. a ``user_config`` pinning a version).
+    Replicas get the settings they must share with the driver as env vars.
+    """
+    import yaml
+
+    from serving.cli import config_path
+
+    settings = settings or get_settings()
+    cfg = yaml.safe_load(config_path(settings.profile.value).read_text())
+    cfg["http_options"] = {**cfg.get("http_options", {}), "host": settings.serve_host, "port": settings.serve_port}
+    apps = []
+    for app in cfg["applications"]:
+        if app["name"] in {"llm", "tutor"} and not tutor:
+            continue
+        env = {**replica_env(settings), **app.get("runtime_env", {}).get("env_vars", {})}
+        app["runtime_env"] = {**app.get("runtime_env", {}), "env_vars": env}
+        if app["name"] == "suuupra":
+            app["args"] = {**app.get("args", {}), **(serving_args or {})}
+            if deployments is not None:
+                app["deployments"] = deployments
+        apps.append(app)
+    if noop:
+        apps.append({"name": "noop", "route_prefix": "/noop", "import_path": "serving.app:build_noop_app",
+                     "args": {}, "runtime_env": {"env_vars": replica_env(settings)}})
+    cfg["applications"] = apps
+    return cfg
+
+
+def apply_config(config: dict[str, Any], timeout_s: float = 300.0) -> None:
+    """Deploy a multi-application Serve config on the running Serve instance and wait for it.
+
+    The declarative path (what ``serve deploy`` does): unlike ``serve.run``, Serve
+    derives code versions from the config, so re-applying a config that only
+    changes ``user_config`` (a pinned ``model_version``, batching) reconfigures live
+    replicas in place instead of replacing them. Locally there is no dashboard to
+    post to, so this goes through Serve's controller client.
+    """
+    import time
+
+    from ray import serve
+    from ray.serve.context import _get_global_client
+    from ray.serve.schema import ServeDeploySchema
+
+    schema = ServeDeploySchema.model_validate(config)
+    _get_global_client().deploy_apps(schema)
+    names = {a.name for a in schema.applications}
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        apps = serve.status().applications
+        states = {n: str(apps[n].status) if n in apps else "MISSING" for n in names}
+        failed = {n: apps[n].message for n, st in states.items() if st.endswith("DEPLOY_FAILED")}
+        if failed:
+            raise RuntimeError(f"Serve applications failed to deploy: {failed}")
+        if all(st.endswith("RUNNING") for st in states.values()):
+            return
+        time.sleep(0.5)
+    raise TimeoutError(f"Serve applications not running after {timeout_s}s: {states}")
+
+
 def run_platform(
     settings: Settings | None = None,
     serving_args: dict[str, Any] | None = None,
     tutor: bool = True,
     noop: bool = False,
 ) -> dict[str, str]:
-    """Deploy the applications of ``serve_local.yaml`` from Python; returns name -> route."""
-    from ray import serve
-
-    from serving.app import build_app, build_noop_app
-
+    """Start Ray/Serve and deploy the profile's config; returns application -> route prefix."""
     settings = settings or get_settings()
     start(settings)
-    routes = {"suuupra": "/"}
-    serve.run(build_app(serving_args or {}), name="suuupra", route_prefix="/")
-    if noop:
-        serve.run(build_noop_app(), name="noop", route_prefix="/noop")
-        routes["noop"] = "/noop"
-    if tutor:
-        from serving.tutor_app import build_llm_app, build_tutor_app
-
-        serve.run(build_llm_app(), name="llm", route_prefix="/llm")
-        serve.run(build_tutor_app(), name="tutor", route_prefix="/tutor")
-        routes.update(llm="/llm", tutor="/tutor")
-    return routes
+    cfg = platform_config(settings, serving_args, tutor=tutor, noop=noop)
+    apply_config(cfg)
+    return {a["name"]: a["route_prefix"] for a in cfg["applications"]}
 
 
 def base_url(settings: Settings | None = None) -> str:

@@ -6,7 +6,6 @@ makes a quick subset (tests, CI): ``{"ops": {"python_docs_pages": {"config":
 {"max_pages": 20}}}}``.
 """
 
-
 import base64
 import io
 import json

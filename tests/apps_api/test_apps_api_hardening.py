@@ -149,3 +149,33 @@ def test_dagster_relay_asset_and_ledger_check(api, monkeypatch):
     assert meta["published"].value > 5 and meta["pending_after"].value == 0
     check = ledger_trial_balance_check(build_asset_check_context(), platform)
     assert check.passed and check.metadata["entries"].value == 1
+
+
+
+def test_plugin_routers_mount_under_api_v1(make_api):
+    """Relative plug-in routers land under /api/v1; ones already prefixed /api/v1 are not doubled."""
+    import sys
+    import types
+
+    from fastapi import APIRouter
+
+    rel, absolute = APIRouter(prefix="/plugin"), APIRouter(prefix="/api/v1/plugin2")
+    rel.get("/ping")(lambda: {"ok": 1})
+    absolute.get("/ping")(lambda: {"ok": 2})
+    mod = types.ModuleType("suuupra_test_plugin_mod")
+    mod.rel, mod.absolute = rel, absolute
+    sys.modules[mod.__name__] = mod
+    try:
+        from apps_api.main import create_app
+
+        api = make_api()
+        app = create_app(api.state.settings, api.state.config,
+                         extra_routers=[f"{mod.__name__}:rel", f"{mod.__name__}:absolute"])
+        from fastapi.testclient import TestClient
+
+        with TestClient(app) as client:
+            assert client.get("/api/v1/plugin/ping").json() == {"ok": 1}
+            assert client.get("/api/v1/plugin2/ping").json() == {"ok": 2}
+            assert client.get("/api/v1/api/v1/plugin2/ping").status_code == 404
+    finally:
+        del sys.modules[mod.__name__]

@@ -55,7 +55,7 @@ def test_cli_bad_input_is_a_message_not_a_traceback(data_dir: Path, capsys) -> N
     with pytest.raises(SystemExit) as exc:
         main(["crawl", "status", "--source", "never-crawled"])
     assert exc.value.code == 2
-    assert "run `suuupra crawl run` first" in capsys.readouterr().err
+    assert "run `suuupra crawl run` first" in " ".join(capsys.readouterr().err.split())
 
 
 @pytest.mark.skipif(not PYTHON_DOCS_DIR.is_dir(), reason="python3.11-doc not installed")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pandas as pd
 import pytest
 
 
@@ -46,3 +47,20 @@ def test_recommender_asset_trains_registers_and_reports(settings, interactions):
     assert version == "1"
     recs = model.recommend(["u0", "brand-new"], k=3)
     assert set(recs["user_id"]) == {"u0", "brand-new"}
+
+
+def test_fraud_frame_falls_back_to_request_columns_without_a_feature_store(settings, payments):
+    from models.platform import fraud_training_frame
+
+    frame = payments.rename(columns={"amount": "amount_minor"}).assign(
+        learner_id="l1",
+        device_id="d1",
+        ip="1.2.3.4",
+        method="card",
+        currency="INR",
+        event_timestamp=pd.Timestamp("2026-01-01", tz="UTC"),
+    )
+    df, features, service = fraud_training_frame(frame)
+    assert service == "payments_labeled_request_only"
+    assert features == ["amount_minor", "country", "method", "currency"]
+    assert len(df) == len(frame)

@@ -30,7 +30,20 @@ from serving_test_models import (
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(300)]
 
 UNPUBLISHED = course_id(8)
-APP_ARGS = {"poll_interval_s": 1.0, "fraud_replicas": 2, "request_timeout_s": 10.0}  # the most popular course in the training data
+APP_ARGS = {"poll_interval_s": 1.0, "fraud_replicas": 2, "request_timeout_s": 10.0}
+
+
+def _config(settings, deployments=None) -> dict:
+    """serve_local.yaml with the test's args; the same declarative path as production."""
+    from serving import runtime
+
+    deps = deployments or [
+        {"name": "Ingress", "num_replicas": 1},
+        {"name": "Recommender", "num_replicas": 1, "user_config": {"poll_interval_s": 1.0}},
+        {"name": "FraudScorer", "num_replicas": 2,
+         "user_config": {"poll_interval_s": 1.0, "max_batch_size": 16, "batch_wait_timeout_s": 0.005}},
+    ]
+    return runtime.platform_config(settings, APP_ARGS, tutor=False, deployments=deps)  # the most popular course in the training data
 
 
 def _free_port() -> int:
@@ -91,10 +104,8 @@ def serve_app(tmp_path_factory):
     # Publish the champions while Ray starts: replicas that come up before them
     # answer 503 and pick the champion up at their next poll (that is the design).
     from mlflow import MlflowClient
-    from ray import serve
 
     from serving import runtime
-    from serving.app import build_app
 
     uri = settings.mlflow_tracking_uri
     (data / "mlflow").mkdir()
@@ -102,7 +113,7 @@ def serve_app(tmp_path_factory):
     publisher = threading.Thread(target=publish)
     publisher.start()
     runtime.start(settings)
-    serve.run(build_app(APP_ARGS), name="suuupra", route_prefix="/")
+    runtime.apply_config(_config(settings))
     publisher.join()
     client = httpx.Client(base_url=runtime.base_url(settings), timeout=15, trust_env=False)
     _wait_status(client, lambda s: s["status"] == "ok")
@@ -304,27 +315,34 @@ def test_champion_swap_under_load_drops_nothing(serve_app):
 
 def test_pinning_a_version_rolls_back_in_place_and_lifecycle_sees_it(serve_app):
     """Rollback = reconfigure (user_config ``model_version``) on live replicas, no dropped requests."""
-    from ray import serve
-
-    from serving.app import build_app
+    from serving import runtime
     from serving.lifecycle import champion_versions, reload_if_moved
 
     client = serve_app["client"]
     results: list = []
 
-    async def scenario(args: dict, want: str) -> None:
+    pinned = [
+        {"name": "Ingress", "num_replicas": 1},
+        {"name": "Recommender", "num_replicas": 1, "user_config": {"poll_interval_s": 1.0, "model_version": "1"}},
+        {"name": "FraudScorer", "num_replicas": 2,
+         "user_config": {"poll_interval_s": 1.0, "max_batch_size": 16, "batch_wait_timeout_s": 0.005}},
+    ]
+    replicas_before = _replica_names()
+
+    async def scenario(deployments: list | None, want: str) -> None:
         stop = asyncio.Event()
         task = asyncio.create_task(_stream(str(client.base_url), stop, results))
         await asyncio.sleep(0.5)
-        await asyncio.to_thread(serve.run, build_app(args), name="suuupra", route_prefix="/")
+        await asyncio.to_thread(runtime.apply_config, _config(serve_app["settings"], deployments))
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline and want not in {v for s, v in results[-10:] if s == 200}:
             await asyncio.sleep(0.3)
         stop.set()
         await task
 
-    asyncio.run(scenario({**APP_ARGS, "recommender_version": "1"}, "suuupra-recommender/v1"))
+    asyncio.run(scenario(pinned, "suuupra-recommender/v1"))
     assert not [r for r in results if r[0] != 200]
+    assert _replica_names() == replicas_before, "a user_config change must not replace replicas"
     status = client.get("/status").json()
     rec = next(d for d in status["deployments"] if d["name"] == "Recommender")
     assert rec["pinned"] is True and rec["model_version"] == "suuupra-recommender/v1"
@@ -334,9 +352,15 @@ def test_pinning_a_version_rolls_back_in_place_and_lifecycle_sees_it(serve_app):
     assert report.served_after["suuupra-recommender"] == "1"
 
     results.clear()
-    asyncio.run(scenario(APP_ARGS, "suuupra-recommender/v2"))
+    asyncio.run(scenario(None, "suuupra-recommender/v2"))
     assert not [r for r in results if r[0] != 200]
     assert reload_if_moved(serve_app["settings"]).stale == []
+
+
+def _replica_names() -> set[str]:
+    import ray
+
+    return {a["name"] for a in ray.util.list_named_actors(all_namespaces=True) if a["name"].startswith("SERVE_REPLICA")}
 
 
 def test_killing_a_replica_under_load_keeps_errors_below_one_percent(serve_app):
