@@ -101,11 +101,18 @@ class _TooLarge(BaseException):
 
 
 class BodySizeLimitMiddleware:
+    """Generic request-body cap. Video upload routes are exempt: they stream to disk
+    and enforce their own (much larger) limit from the streaming config."""
+
+    EXEMPT_PATHS = ("/api/v1/videos", "/api/v1/videos/")
+    EXEMPT_PREFIXES = ("/api/v1/videos/uploads",)
+
     def __init__(self, app, max_bytes: int) -> None:
         self.app, self.max_bytes = app, max_bytes
 
     async def __call__(self, scope: Scope, receive, send) -> None:
-        if scope["type"] != "http":
+        path = scope.get("path", "")
+        if scope["type"] != "http" or path in self.EXEMPT_PATHS or path.startswith(self.EXEMPT_PREFIXES):
             await self.app(scope, receive, send)
             return
         declared = dict(scope["headers"]).get(b"content-length")
@@ -147,6 +154,9 @@ class RateLimitMiddleware:
     """Per-IP bucket for every request, plus a per-user bucket when a valid token is sent."""
 
     EXEMPT = ("/healthz", "/readyz", "/metrics")
+    # Signed media URLs are HMAC-verified and fetched in bursts by video players
+    # (a segment every 2 s per rendition, plus prefetch); they are not rate limited.
+    EXEMPT_PREFIXES = ("/api/v1/media/",)
 
     def __init__(self, app, limiter: RateLimiter, jwt_secret: str, ip_rate: float, ip_burst: int,
                  user_rate: float, user_burst: int) -> None:
@@ -154,7 +164,7 @@ class RateLimitMiddleware:
         self.ip_rate, self.ip_burst, self.user_rate, self.user_burst = ip_rate, ip_burst, user_rate, user_burst
 
     async def __call__(self, scope: Scope, receive, send) -> None:
-        if scope["type"] != "http" or scope["path"] in self.EXEMPT:
+        if scope["type"] != "http" or scope["path"] in self.EXEMPT or scope["path"].startswith(self.EXEMPT_PREFIXES):
             await self.app(scope, receive, send)
             return
         ip = (scope.get("client") or ("unknown", 0))[0]

@@ -34,6 +34,9 @@ class FraudParams:
     patience: int = 5
     pos_weight: float | str = "sqrt"  # number, or "sqrt"/"balanced" of the neg/pos ratio
     n_models: int = 1  # >1 = seed ensemble averaged in logit space
+    # <1: each epoch sees all positives and a fresh random share of negatives (cheap epochs on
+    # CPU); pos_weight is scaled by the same rate so the expected loss equals the full data's.
+    neg_sample_rate: float = 1.0
     val_fraction: float = 0.15  # held out of the training frame: early stopping, calibration, policy
     min_category_count: int = 5
     categorical: list[str] | None = None  # None: infer from dtype (object/category/bool)

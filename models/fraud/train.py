@@ -161,9 +161,12 @@ def _fit_one(
     net = FraudNet(x_num.shape[1], pre.cardinalities(), p.hidden, p.dropout)
     init_bias(net, float(y_tr.mean().clamp(1e-4, 0.5)))
     opt = torch.optim.AdamW(net.parameters(), lr=p.lr, weight_decay=p.weight_decay)
-    loss_fn = torch.nn.BCEWithLogitsLoss(pos_weight=torch.tensor(pos_weight))
+    rate = min(max(p.neg_sample_rate, 1e-4), 1.0)
+    loss_fn = torch.nn.BCEWithLogitsLoss(pos_weight=torch.tensor(pos_weight * rate))
     gen = torch.Generator().manual_seed(seed)
-    n = len(y_tr)
+    pos_idx = torch.nonzero(y_tr > 0.5).squeeze(1)
+    neg_idx = torch.nonzero(y_tr <= 0.5).squeeze(1)
+    n_neg = max(1, int(round(rate * len(neg_idx))))
     best, best_state, history, stale = -1.0, copy.deepcopy(net.state_dict()), [], 0
     epochs = range(p.max_epochs)
     if progress:
@@ -172,7 +175,12 @@ def _fit_one(
         epochs = tqdm(epochs, desc=f"fraud mlp seed={seed}", leave=False)
     for _ in epochs:
         net.train()
-        perm = torch.randperm(n, generator=gen)
+        if rate < 1.0:
+            chosen = torch.cat([pos_idx, neg_idx[torch.randperm(len(neg_idx), generator=gen)[:n_neg]]])
+            perm = chosen[torch.randperm(len(chosen), generator=gen)]
+        else:
+            perm = torch.randperm(len(y_tr), generator=gen)
+        n = len(perm)
         for start in range(0, n, p.batch_size):
             idx = perm[start : start + p.batch_size]
             if len(idx) < 2:  # BatchNorm needs >1 row

@@ -105,3 +105,13 @@ def test_fraud_metrics_and_costs_by_hand():
     assert cost["expected_cost"] == 10.0 and cost["fraud_caught_rate"] == 1.0
     curve = calibration_curve(y, p, n_bins=2)
     assert sum(curve["count"]) == 6
+
+
+def test_negative_subsampling_is_deterministic_and_still_learns(split):
+    params = {**FAST_FRAUD, "neg_sample_rate": 0.3, "n_models": 2}
+    a = train_fraud_model(split[0], "is_fraud", FRAUD_FEATURES, params)
+    b = train_fraud_model(split[0], "is_fraud", FRAUD_FEATURES, params)
+    _, test = split
+    np.testing.assert_array_equal(a.predict_proba(test), b.predict_proba(test))
+    assert len(a.state_dicts) == 2
+    assert fraud_metrics(test["is_fraud"].to_numpy(), a.predict_proba(test))["roc_auc"] > 0.8
