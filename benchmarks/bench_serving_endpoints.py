@@ -100,7 +100,7 @@ def main(argv: list[str] | None = None) -> int:
     from rich.console import Console
     from rich.table import Table
 
-    console = Console()
+    console = Console(width=150)
     tmp = Path(tempfile.mkdtemp(prefix="bench-serving-"))
     os.environ.update({"SUUUPRA_DATA_DIR": str(tmp), "SUUUPRA_PROFILE": "local",
                        "SUUUPRA_SERVE_PORT": str(_free_port()), "HF_HUB_OFFLINE": "1"})

@@ -38,7 +38,7 @@ QUESTIONS = [
     "How do I sort the keys of a dictionary?",
 ]
 PAGES = ["tutorial/datastructures.html", "tutorial/inputoutput.html", "tutorial/controlflow.html"]
-SECTIONS = ["More on Lists", "Dictionaries", "Reading and Writing Files", "break and continue"]
+SECTIONS = ["More on Lists", "Lists as Stacks", "Dictionaries", "Reading and Writing Files", "break and continue"]
 
 
 def _p50(xs: list[float]) -> float:
@@ -115,13 +115,18 @@ def main() -> None:
     # Retrieval + prompt building, in-process (what the tutor adds before the LLM call).
     pipe = TutorPipeline()
     pipe.prepare([{"role": "user", "content": questions[0]}])  # warm the embedding model
-    prep_ms, prompts = [], []
+    prep_ms, prompts, kept = [], [], []
     for q in questions:
         t0 = time.perf_counter()
         turn = pipe.prepare([{"role": "user", "content": q}])
         prep_ms.append((time.perf_counter() - t0) * 1000)
-        prompts.append(turn.messages)
+        if turn.refusal is None:  # a refused question has no LLM prompt to compare
+            prompts.append(turn.messages)
+            kept.append(q)
     close_clients()
+    if not prompts:
+        raise SystemExit("every benchmark question was refused: is the index empty?")
+    questions = kept
 
     console.print("direct transformers baseline ...")
     direct = bench_direct(prompts, args.max_tokens, args.threads)

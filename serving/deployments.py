@@ -99,9 +99,9 @@ class Recommender(_ModelDeployment):
         from serving.catalog import CourseCatalog
         from serving.event_sink import EventSink
         from serving.feature_source import OnlineFeatureClient
-        from serving.recommender import FEATURE_SERVICE
+        from serving.recommender import FEATURE_SERVICE, WARMUP_ROW
 
-        self.features = OnlineFeatureClient(FEATURE_SERVICE)
+        self.features = OnlineFeatureClient(FEATURE_SERVICE, warmup_row=WARMUP_ROW)
         self.features.warm_up()
         self.catalog = CourseCatalog.from_lake()
         self.sink = EventSink() if log_events else None
@@ -165,9 +165,9 @@ class FraudScorer(_ModelDeployment):
 
     def __init__(self, model_name: str = FRAUD_MODEL, tracking_uri: str | None = None) -> None:
         from serving.feature_source import OnlineFeatureClient
-        from serving.fraud import FEATURE_SERVICE
+        from serving.fraud import FEATURE_SERVICE, WARMUP_ROW
 
-        self.features = OnlineFeatureClient(FEATURE_SERVICE)
+        self.features = OnlineFeatureClient(FEATURE_SERVICE, warmup_row=WARMUP_ROW)
         self.features.warm_up()
         self.explain = True
         self._init_model(model_name, tracking_uri)

@@ -58,8 +58,10 @@ def from_online(result: Any) -> FeatureRows:
 class OnlineFeatureClient:
     """One feature service (``recommender_v1`` or ``fraud_v1``) seen from serving."""
 
-    def __init__(self, service: str, retry_after_s: float = 30.0, budget_ms: float | None = None) -> None:
+    def __init__(self, service: str, retry_after_s: float = 30.0, budget_ms: float | None = None,
+                 warmup_row: dict[str, Any] | None = None) -> None:
         self.service = service
+        self.warmup_row = warmup_row
         self.retry_after_s = retry_after_s
         self.budget_ms = budget_ms
         self._ready = threading.Event()
@@ -75,9 +77,11 @@ class OnlineFeatureClient:
         try:
             from features.online import get_online_features
 
-            res = get_online_features(self.service, [])
+            res = get_online_features(self.service, [])  # builds the store and the service metadata
             if res.error:
                 self._fail(res.error)
+            elif self.warmup_row is not None:  # one real read: opens the online store connection
+                get_online_features(self.service, [self.warmup_row], budget_ms=30_000)
         except Exception as exc:  # module missing or broken: fall back forever-ish
             self._fail(f"{type(exc).__name__}: {exc}")
         finally:

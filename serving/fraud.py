@@ -28,6 +28,7 @@ from serving.feature_source import FeatureRows
 from serving.model_source import LoadedModel, ModelUnavailable
 
 FEATURE_SERVICE = "fraud_v1"
+WARMUP_ROW = {"learner_id": "__warmup__", "device_id": "__warmup__", "ip": "__warmup__", "amount_minor": 0.0}
 FEATURES_MISSING = "FEATURES_MISSING"
 _CAP = {"decline": "review"}
 

@@ -28,6 +28,7 @@ from serving.feature_source import FeatureRows
 from serving.model_source import LoadedModel, ModelUnavailable
 
 FEATURE_SERVICE = "recommender_v1"
+WARMUP_ROW = {"learner_id": "__warmup__", "course_id": "__warmup__"}
 OVERFETCH = 20
 
 

@@ -29,7 +29,7 @@ class RecommenderParams:
 
     algorithm: str = "als"  # als | bpr | popular | itemknn
     factors: int = 64
-    regularization: float = 50.0  # implicit does not scale by counts; tuned on ML-100k validation
+    regularization: float | None = None  # None: 50 for ALS (implicit does not scale by counts), 0.01 for BPR
     alpha: float = 2.0  # ALS confidence scale applied to the (weighted) matrix
     iterations: int = 15
     learning_rate: float = 0.01  # BPR only
@@ -39,6 +39,10 @@ class RecommenderParams:
     bm25_b: float = 0.8
     seed: int = 42
     num_threads: int = 0  # 0 = all cores (ALS is deterministic across threads; BPR forces 1)
+
+    def __post_init__(self) -> None:
+        if self.regularization is None:
+            self.regularization = 0.01 if self.algorithm == "bpr" else 50.0
 
     @classmethod
     def from_any(cls, params: RecommenderParams | Mapping[str, Any] | None) -> RecommenderParams:

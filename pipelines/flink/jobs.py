@@ -18,7 +18,6 @@ resumes from the newest retained checkpoint on restart.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -131,7 +130,31 @@ def create_env(conf: dict[str, str]) -> TableEnvironment:
     return env
 
 
-def run_job(
+@dataclass
+class RunningJob:
+    """A submitted job: ``wait()`` for a bounded run, ``cancel()`` to stop a follow run."""
+
+    job: str
+    result: object
+    started: float
+    outputs: dict[str, Path]
+
+    def wait(self, timeout_s: float | None = None) -> None:
+        if timeout_s:
+            self.result.wait(int(timeout_s * 1000))  # type: ignore[attr-defined]
+        else:
+            self.result.wait()  # type: ignore[attr-defined]
+
+    def cancel(self) -> None:
+        client = self.result.get_job_client()  # type: ignore[attr-defined]
+        if client is not None:
+            try:
+                client.cancel().result()
+            except Exception:  # noqa: BLE001 - already finished or failed
+                pass
+
+
+def start_job(
     job: str,
     *,
     follow: bool = False,
@@ -140,18 +163,17 @@ def run_job(
     parallelism: int = 1,
     restore: bool = True,
     staging: dict[str, Path] | None = None,
-    timeout_s: float | None = None,
-    on_started: Callable[[], None] | None = None,
     catchup: bool | None = None,
-) -> JobResult:
-    """Run ``job`` to completion (``follow=False``) or until ``timeout_s`` / Ctrl-C (``follow=True``).
+) -> RunningJob:
+    """Submit ``job`` and return at once (the MiniCluster runs it in the background).
 
     ``catchup`` (default: bounded runs) widens the allowed lateness so that
     lake files enumerated out of time order are not dropped as late; tests
     pass ``catchup=False`` to exercise the real lateness bound on a bounded input.
     A bounded run overwrites its staging outputs (it recomputes everything
     from the lake, which is what makes re-running it idempotent); a follow run
-    appends, committing files on each checkpoint.
+    appends, committing files on each checkpoint, and resumes from the newest
+    retained checkpoint when ``restore``.
     """
     import shutil
 
@@ -174,26 +196,12 @@ def run_job(
     stmt_set = env.create_statement_set()
     for stmt in inserts:
         stmt_set.add_insert_sql(stmt)
-    result = stmt_set.execute()
-    if on_started:
-        on_started()
-    client = result.get_job_client()
-    if not follow:
-        result.wait()
-    else:
-        try:
-            result.wait(int(timeout_s * 1000)) if timeout_s else result.wait()
-        except KeyboardInterrupt:
-            pass
-        except Exception as exc:  # timeout surfaces as a py4j TimeoutException
-            if "Timeout" not in type(exc).__name__ and "Timeout" not in str(exc)[:500]:
-                raise
-        finally:
-            if client is not None:
-                try:
-                    client.cancel().result()
-                except Exception:  # noqa: BLE001 - already finished
-                    pass
-    last = latest_checkpoint(job, settings) if follow else None
-    return JobResult(job=job, seconds=round(time.perf_counter() - t0, 3), outputs=dict(staging),
-                     checkpoint=str(last) if last else None)
+    return RunningJob(job=job, result=stmt_set.execute(), started=t0, outputs=dict(staging))
+
+
+def run_job(job: str, **kwargs) -> JobResult:
+    """Run a bounded job to completion (see :func:`start_job` for the arguments)."""
+    kwargs["follow"] = False
+    running = start_job(job, **kwargs)
+    running.wait()
+    return JobResult(job=job, seconds=round(time.perf_counter() - running.started, 3), outputs=running.outputs)

@@ -139,12 +139,14 @@ def reset_outputs(settings: Settings | None = None, names: Iterable[str] | None 
     A bounded (``--once``) run recomputes everything from the lake, so its
     output replaces the previous one instead of being appended to it.
     """
-    import shutil
-
     settings = settings or get_settings()
     names = list(names or SINKS)
     state = _load_state(settings)
     for name in names:
         state.pop(name, None)
-        shutil.rmtree(stream_table_path(name, settings), ignore_errors=True)
+        directory = stream_table_path(name, settings)
+        # only parts this publisher (or push_rows) wrote: seed files of the feature store stay
+        for part in directory.glob("part-*.parquet") if directory.exists() else []:
+            if part.name.startswith(("part-flink-", "part-feast-push-")):
+                part.unlink()
     _save_state(settings, state)

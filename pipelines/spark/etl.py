@@ -139,11 +139,13 @@ def run_etl(
     settings: Settings | None = None,
     tables: Iterable[str] | None = None,
     report: Callable[[str], None] = lambda _msg: None,
+    rebuild_clean: bool = True,
 ) -> EtlResult:
     """Run the batch ETL for ``dates`` (default: every raw date).
 
-    ``tables`` limits which derived tables are written (``events_clean`` is
-    always rebuilt for the dates since everything reads from it).
+    ``tables`` limits which derived tables are written; ``events_clean`` is
+    rebuilt for the dates first (everything reads from it) unless
+    ``rebuild_clean=False``.
     """
     from pipelines.spark import transforms as tf
     from pipelines.spark.session import get_spark
@@ -154,10 +156,12 @@ def run_etl(
     spark = get_spark(settings)
     result = EtlResult(dates=dates)
 
-    raw = read_raw(spark, dates, settings)
-    if raw is None:
-        raise EtlError(f"no raw events for {dates[0]}..{dates[-1]} under {settings.events_dir}")
-    _step(result, "events_clean", lambda: write_table(tf.clean_events(raw), "events_clean", settings, True), report)
+    if rebuild_clean:
+        raw = read_raw(spark, dates, settings)
+        if raw is None:
+            raise EtlError(f"no raw events for {dates[0]}..{dates[-1]} under {settings.events_dir}")
+        _step(result, "events_clean", lambda: write_table(tf.clean_events(raw), "events_clean", settings, True),
+              report)
 
     ev = read_table(spark, "events_clean", settings).where(f"date <= DATE'{dates[-1]}'").cache()
     jobs: dict[str, tuple[Callable[[], DataFrame], bool]] = {

@@ -8,6 +8,7 @@ hands back the same object afterwards.
 from __future__ import annotations
 
 import os
+import sys
 import threading
 from typing import TYPE_CHECKING
 
@@ -35,7 +36,7 @@ def get_spark(settings: Settings | None = None) -> SparkSession:
         active = SparkSession.getActiveSession()
         if active is not None:
             return active
-        os.environ.setdefault("PYSPARK_PYTHON", os.sys.executable)  # type: ignore[attr-defined]
+        os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
         builder = (
             SparkSession.builder.appName("suuupra-etl")
             .master(settings.spark_master or "local[*]")

@@ -32,7 +32,8 @@ from rag.tutor.prompts import NOT_COVERED
 from rag.tutor.text import content_terms, split_sentences, support
 from rag.tutor.types import Source
 
-MARKER = re.compile(r"\[(\d{1,3})\]")
+# Not preceded by an identifier or ")": ``xs[1]`` / ``f()[0]`` in code is indexing, not a citation.
+MARKER = re.compile(r"(?<![\w)])\[(\d{1,3})\]")
 _MULTI = re.compile(r"\[(\s*\d{1,3}\s*(?:[,;]\s*\d{1,3}\s*)+)\]")
 _NAMED = re.compile(r"[\[(]\s*(?:source|src|ref|reference)s?\s*#?\s*(\d{1,3})\s*[\])]", re.IGNORECASE)
 _NOT_COVERED = re.compile(
@@ -157,7 +158,9 @@ class StreamMarkerFilter:
         self.emitted = ""
         self.kept_markers = 0
 
-    def _resolve(self, chunk: str) -> str:
+    def _resolve(self, chunk: str, prev: str) -> str:
+        if prev and (prev[-1].isalnum() or prev[-1] in "_)"):
+            return chunk  # code indexing like xs[1]: text, not a citation
         chunk = normalize_markers(chunk)
 
         def keep(m: re.Match[str]) -> str:
@@ -185,7 +188,7 @@ class StreamMarkerFilter:
                     out += self.buf
                     self.buf = ""
                 break
-            out += self._resolve(self.buf[: j + 1])
+            out += self._resolve(self.buf[: j + 1], (self.emitted + out)[-1:])
             self.buf = self.buf[j + 1 :]
         self.emitted += out
         return out
@@ -194,3 +197,55 @@ class StreamMarkerFilter:
         out, self.buf = self.buf, ""
         self.emitted += out
         return out
+
+
+HINT_CODE_NOTE = "\n(I left out the code on purpose: try writing it yourself.)"
+
+
+class HintCodeFilter:
+    """Hint mode guard: drop fenced code blocks so a hint never hands out the full solution.
+
+    The small local model writes code even when told not to; removing ```...```
+    blocks (streaming-safe: a fence split across pieces is held back) enforces
+    the Socratic mode deterministically.
+    """
+
+    FENCE = "```"
+
+    def __init__(self) -> None:
+        self.inside = False
+        self.buf = ""
+        self.dropped = False
+
+    def feed(self, piece: str) -> str:
+        self.buf += piece
+        out = ""
+        while True:
+            i = self.buf.find(self.FENCE)
+            if i < 0:
+                # keep a possible partial fence at the end for the next piece
+                keep = len(self.buf) - len(self.buf.rstrip("`"))
+                emit, self.buf = self.buf[: len(self.buf) - keep], self.buf[len(self.buf) - keep :]
+                if self.inside:
+                    self.dropped = self.dropped or bool(emit.strip())
+                else:
+                    out += emit
+                return out
+            if not self.inside:
+                out += self.buf[:i]
+            else:
+                self.dropped = True
+            self.inside = not self.inside
+            self.buf = self.buf[i + len(self.FENCE) :]
+
+    def flush(self) -> str:
+        tail, self.buf = ("" if self.inside else self.buf), ""
+        if self.inside:
+            self.dropped = True
+        return tail + (HINT_CODE_NOTE if self.dropped else "")
+
+
+def strip_hint_code(text: str) -> str:
+    """Non-streaming form of :class:`HintCodeFilter`."""
+    f = HintCodeFilter()
+    return (f.feed(text) + f.flush()).strip()

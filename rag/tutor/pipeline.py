@@ -16,7 +16,14 @@ from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from rag.tutor.citations import StreamMarkerFilter, citations_in, process_citations, trailing_markers
+from rag.tutor.citations import (
+    HintCodeFilter,
+    StreamMarkerFilter,
+    citations_in,
+    process_citations,
+    strip_hint_code,
+    trailing_markers,
+)
 from rag.tutor.packing import pack_sources
 from rag.tutor.prompts import build_messages
 from rag.tutor.retriever import Retriever, default_retriever
@@ -171,6 +178,8 @@ class TutorPipeline:
             temperature=0.0,
         )
         raw = resp.choices[0].message.content or ""
+        if turn.mode == "hint":
+            raw = strip_hint_code(raw)
         text, cites, attached = process_citations(raw, turn.sources)
         usage = resp.usage
         gen_ms = (time.perf_counter() - t0) * 1000
@@ -195,6 +204,7 @@ class TutorPipeline:
             return
         t0 = time.perf_counter()
         filt = StreamMarkerFilter(len(turn.sources))
+        hint = HintCodeFilter() if turn.mode == "hint" else None
         usage: Any = None
         finish = "stop"
         stream = await self._client().chat.completions.create(
@@ -213,9 +223,14 @@ class TutorPipeline:
             choice = chunk.choices[0]
             if choice.finish_reason:
                 finish = choice.finish_reason
-            piece = filt.feed(choice.delta.content or "") if choice.delta else ""
+            piece = choice.delta.content or "" if choice.delta else ""
+            if hint is not None:
+                piece = hint.feed(piece)
+            piece = filt.feed(piece)
             if piece:
                 yield StreamEvent(delta=piece)
+        if hint is not None:
+            filt.feed(hint.flush())
         tail = filt.flush()  # already counted in filt.emitted
         extra = trailing_markers(filt.emitted, turn.sources) if filt.kept_markers == 0 else ""
         if tail or extra:

@@ -11,9 +11,8 @@ from datetime import date
 
 import numpy as np
 import pandas as pd
-import pytest
-
 import pipelines_pandas_reference as ref
+import pytest
 
 pytestmark = pytest.mark.slow
 

@@ -170,3 +170,38 @@ def test_serve_configs_validate_and_build(data_dir):
         assert build_app(args) is not None  # binds the graph without a cluster
         deps = {d["name"] for d in apps["suuupra"]["deployments"]}
         assert deps == {"Ingress", "Recommender", "FraudScorer"}
+
+
+@pytest.mark.slow
+def test_real_online_store_drives_filters_and_fraud_features(data_dir, monkeypatch, rec, fraud):
+    """The feature team's store (applied + materialised sample tables): no fallback for known entities."""
+    from features.apply import apply_repo
+    from features.materialize import materialize_incremental
+    from features.sample_data import write_sample_tables
+    from serving.feature_source import OnlineFeatureClient
+    from serving.fraud import WARMUP_ROW, entity_rows, score_batch
+    from suuupra.settings import get_settings, reset_settings_cache
+
+    monkeypatch.setenv("SUUUPRA_FEAST_ONLINE_BUDGET_MS", "5000")  # shared, loaded CI box
+    reset_settings_cache()
+    settings = get_settings()
+    world = write_sample_tables(settings)
+    apply_repo(settings)
+    materialize_incremental(settings)
+
+    client = OnlineFeatureClient("fraud_v1", warmup_row=WARMUP_ROW)
+    assert client.get([WARMUP_ROW]).error == "feature store warming up"  # never blocks a request
+    client.warm_up(background=False)
+    known = _req(learner_id=world.learners[1], device_id=world.devices[1], ip=world.ips[1])
+    unknown = _req(learner_id="nobody", device_id="nowhere", ip="0.0.0.0")
+    feats = client.get(entity_rows([known, unknown]))
+    assert feats.available and feats.unknown == [False, True], feats.error
+    assert any(k.startswith("learner_payment_velocity__") for k in feats.rows[0])
+    out = score_batch(fraud, [known, unknown], feats)
+    assert [o["fallback"] for o in out] == [False, True]
+
+    recs = OnlineFeatureClient("recommender_v1")
+    recs.warm_up(background=False)
+    rows = recs.get([{"learner_id": world.learners[0], "course_id": c} for c in world.courses])
+    assert rows.available and not all(rows.unknown)
+    assert any(k.endswith("__published") for r in rows.rows for k in r)

@@ -229,3 +229,25 @@ def test_build_vllm_app_without_vllm_names_the_fix() -> None:
 
     with pytest.raises(RuntimeError, match=r"suuupra\[gpu\]"):
         build_vllm_app()
+
+
+def test_hint_mode_code_blocks_are_removed_even_when_streamed() -> None:
+    from rag.tutor.citations import HINT_CODE_NOTE, HintCodeFilter, strip_hint_code
+
+    text = "Think about slicing [1].\n```python\nprint(a[::-1])\n```\nWhat does a step of -1 do?"
+    f = HintCodeFilter()
+    pieces = ["Think about slicing [1].\n`", "``py", "thon\nprint(a[::-1])\n`", "``\nWhat does a step", " of -1 do?"]
+    streamed = "".join(f.feed(p) for p in pieces) + f.flush()
+    assert streamed == "Think about slicing [1].\n\nWhat does a step of -1 do?" + HINT_CODE_NOTE
+    assert strip_hint_code(text) == streamed
+    assert strip_hint_code("Unclosed ```x = 1") == "Unclosed " + HINT_CODE_NOTE
+    assert strip_hint_code("No code here [1].") == "No code here [1]."
+
+
+def test_code_indexing_is_not_a_citation() -> None:
+    text, cites, _ = process_citations("Use xs[1] to get the second item of the list [1].", _sources())
+    assert "xs[1]" in text and [c["index"] for c in cites] == [1]
+    f = StreamMarkerFilter(n_sources=2)
+    out = "".join(f.feed(p) for p in ["Use xs", "[9] and f()[1", "] here [2]."]) + f.flush()
+    assert out == "Use xs[9] and f()[1] here [2]."
+    assert f.kept_markers == 1

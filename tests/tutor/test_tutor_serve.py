@@ -7,7 +7,6 @@ over a real search index of Python docs sections and planted injection pages.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -41,7 +40,9 @@ def client(serve_base: str):
 
 
 def _markers(text: str) -> set[int]:
-    return {int(n) for n in re.findall(r"\[(\d+)\]", text)}
+    from rag.tutor.citations import MARKER
+
+    return {int(n) for n in MARKER.findall(text)}
 
 
 def _assert_citations_match(content: str, citations: list[dict]) -> None:

@@ -18,7 +18,6 @@ same request the learner would make. Metrics:
 from __future__ import annotations
 
 import json
-import re
 import statistics
 import time
 from collections.abc import Callable, Sequence
@@ -26,11 +25,12 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
+from rag.tutor.citations import MARKER
 from rag.tutor.text import content_terms, split_sentences, support
 
 QUESTIONS_PATH = Path(__file__).with_name("questions.jsonl")
 SUPPORT_THRESHOLD = 0.5
-_MARKER = re.compile(r"\[(\d{1,3})\]")
+_MARKER = MARKER  # same rule as the tutor: code indexing like xs[1] is not a citation
 
 
 @dataclass(slots=True)
@@ -68,23 +68,47 @@ def load_questions(path: Path | None = None) -> list[EvalQuestion]:
 
 
 def citation_support(answer: str, citations: Sequence[dict[str, Any]]) -> tuple[int, int]:
-    """(cited sentences, sentences supported by every source they cite)."""
+    """(cited sentences, sentences supported by every source they cite).
+
+    A marker group standing alone (e.g. the ``[1]`` the streaming path appends
+    after the last sentence) cites the whole answer, so the whole answer is the
+    claim checked against the chunk.
+    """
     by_n = {c["index"]: c for c in citations}
+    whole = _MARKER.sub("", answer)
     cited = supported = 0
     for sent in split_sentences(answer):
         ns = [int(n) for n in _MARKER.findall(sent)]
+        if not ns:
+            continue
         bare = _MARKER.sub("", sent)
-        if not ns or not content_terms(bare):
+        claim = bare if content_terms(bare) else whole
+        if not content_terms(claim):
             continue
         cited += 1
         ok = all(
             n in by_n
-            and support(bare, f"{by_n[n].get('title', '')} {by_n[n].get('section', '')} {by_n[n].get('text', '')}")
+            and support(claim, f"{by_n[n].get('title', '')} {by_n[n].get('section', '')} {by_n[n].get('text', '')}")
             >= SUPPORT_THRESHOLD
             for n in ns
         )
         supported += ok
     return cited, supported
+
+
+def rescore(report_path: Path) -> dict[str, Any]:
+    """Recompute the summary of a saved report (e.g. after changing a metric definition)."""
+    data = json.loads(report_path.read_text())
+    qs = {q.id: q for q in load_questions()}
+    results = []
+    for row in data["results"]:
+        r = EvalResult(**row)
+        if r.kind == "answer" and r.error is None:
+            q = qs[r.id]
+            r.hit = any(any(c["url"].startswith(u) for u in q.expected_urls) for c in r.citations)
+            r.cited_sentences, r.supported_sentences = citation_support(r.answer, r.citations)
+        results.append(r)
+    return summarize(results)
 
 
 def ask(client: Any, q: EvalQuestion, max_tokens: int) -> EvalResult:
