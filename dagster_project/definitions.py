@@ -25,6 +25,7 @@ ASSET_MODULES = [
     "dagster_project.assets.serving",
     "dagster_project.assets.apps_api",
     "dagster_project.assets.streaming",
+    "dagster_project.assets.automation",
 ]
 
 

@@ -47,7 +47,10 @@ def _write(table: str, rows: list[dict], settings: Settings, *, part: str = "par
     extra = [c for c in frame.columns if c not in schema.names]
     full = schema
     for c in extra:
-        full = full.append(pa.field(c, pa.Table.from_pandas(frame[[c]], preserve_index=False).schema[0].type))
+        typ = pa.Table.from_pandas(frame[[c]], preserve_index=False).schema[0].type
+        if pa.types.is_timestamp(typ):  # Spark cannot read nanosecond Parquet timestamps
+            typ = pa.timestamp("us", tz="UTC")
+        full = full.append(pa.field(c, typ))
     directory = lake_path(table, settings)
     directory.mkdir(parents=True, exist_ok=True)
     pq.write_table(pa.Table.from_pandas(frame, schema=full, preserve_index=False), directory / part)

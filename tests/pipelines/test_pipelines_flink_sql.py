@@ -82,3 +82,22 @@ def test_table_paths(settings):
     with pytest.raises(ValueError, match="invalid table name"):
         table_path("../etc", settings)
     assert sql.interval_literal(90061.5) == "INTERVAL '1 01:01:01.500' DAY(3) TO SECOND(3)"
+
+
+def test_cli_user_errors_are_clear(settings):
+    from typer.testing import CliRunner
+
+    from pipelines.cli import app
+    from pipelines.spark.etl import EtlError, parse_dates
+    from suuupra.cli.app import CLIError
+
+    runner = CliRunner()
+    res = runner.invoke(app, ["spark"])
+    assert isinstance(res.exception, CLIError) and "suuupra demo-data" in str(res.exception)
+    res = runner.invoke(app, ["flink"])
+    assert isinstance(res.exception, CLIError) and "--once or --follow" in str(res.exception)
+    res = runner.invoke(app, ["check", "--table", "nope"])
+    assert isinstance(res.exception, CLIError) and "unknown table" in str(res.exception)
+    with pytest.raises(EtlError, match="YYYY-MM-DD"):
+        parse_dates("yesterday", settings)
+    assert len(parse_dates("2026-10-27..2026-11-02", settings)) == 7
