@@ -18,7 +18,22 @@ from dagster_project.resources import PlatformSettings
 @asset(
     group_name="apps_api",
     owners=["team:apps_api"],
+    kinds={"python", "sqlalchemy"},
+    description="The API database at the migration head, seeded with the demo world's published "
+    "catalog (same course ids as the events, the recommender and the search index).",
+)
+def api_database(context: AssetExecutionContext, platform: PlatformSettings) -> MaterializeResult:
+    from apps_api.seed import seed_demo_catalog
+
+    counts = seed_demo_catalog(platform.get())
+    return MaterializeResult(metadata={k: MetadataValue.int(v) for k, v in counts.items()})
+
+
+@asset(
+    group_name="apps_api",
+    owners=["team:apps_api"],
     kinds={"python", "sqlalchemy", "jsonl"},
+    deps=[api_database],
     description="Publishes pending API outbox events (orders, payments, enrollments...) to the event log "
     "(at-least-once; consumers dedup by event_id).",
 )
@@ -53,5 +68,5 @@ def ledger_trial_balance_check(platform: PlatformSettings) -> AssetCheckResult:
     )
 
 
-ASSETS = [api_outbox_events]
+ASSETS = [api_database, api_outbox_events]
 ASSET_CHECKS = [ledger_trial_balance_check]
