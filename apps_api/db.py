@@ -16,6 +16,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
+from pathlib import Path
 
 from sqlalchemy import DateTime, Engine, create_engine, event
 from sqlalchemy.exc import OperationalError
@@ -59,6 +60,9 @@ class Base(DeclarativeBase):
 
 def make_engine(url: str) -> Engine:
     if url.startswith("sqlite"):
+        db_file = url.split("///", 1)[1] if "///" in url else ""
+        if db_file and db_file != ":memory:":
+            Path(db_file).parent.mkdir(parents=True, exist_ok=True)  # fresh data dir
         engine = create_engine(
             url, connect_args={"check_same_thread": False, "timeout": 60}, pool_size=20, max_overflow=20
         )

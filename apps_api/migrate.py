@@ -45,6 +45,9 @@ def upgrade(url: str, revision: str = "head") -> str:
     engine = create_engine(url, poolclass=pool.NullPool)
     try:
         if url.startswith("sqlite"):
+            db_file = url.split("///", 1)[1] if "///" in url else ""
+            if db_file and db_file != ":memory:":
+                Path(db_file).parent.mkdir(parents=True, exist_ok=True)  # a fresh data dir
             with engine.connect() as conn:
                 conn.exec_driver_sql("PRAGMA journal_mode=WAL")
         with engine.begin() as conn:

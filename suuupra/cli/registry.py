@@ -11,6 +11,7 @@ COMMAND_GROUPS: dict[str, str] = {
     "search": "rag.cli:search_cmd",
     "demo-data": "suuupra.cli.demo_cmd:demo_data",
     "up": "suuupra.cli.up_cmd:up",
+    "walk": "suuupra.cli.up_cmd:walk_cmd",
     "etl": "pipelines.cli:app",
     "features": "features.cli:app",
     "api": "apps_api.cli:app",

@@ -110,9 +110,33 @@ def _stop_all(procs: list[tuple[Service, subprocess.Popen]]) -> None:
                 pass
 
 
+def print_walk(settings) -> bool:
+    """Run the scripted learner walk against the running services and print each step."""
+    from suuupra.walk import run_walk
+
+    report = run_walk(settings)
+    table = Table(title="learner walk: " + ("ok" if report.ok else "FAILED"))
+    for col in ("step", "ok", "seconds", "detail"):
+        table.add_column(col)
+    for s in report.steps:
+        table.add_row(s.name, "yes" if s.ok else "[red]NO[/]", f"{s.seconds:.2f}", s.detail[:120])
+    console.print(table)
+    return report.ok
+
+
+def walk_cmd() -> None:
+    """Walk the running platform as a new learner (register, browse, recommend, tutor, buy, watch)."""
+    from suuupra.cli.app import CLIError
+    from suuupra.settings import get_settings
+
+    if not print_walk(get_settings()):
+        raise CLIError("the learner walk failed; see the table above (is `suuupra up` running?)")
+
+
 def up(
     check: bool = typer.Option(False, "--check", help="Start everything, verify each answers, then stop."),
     only: list[str] = typer.Option([], "--only", help="Start only services whose name contains this."),
+    walk: bool = typer.Option(False, "--walk", help="Once up, run the scripted learner walk (suuupra walk)."),
 ) -> None:
     """Start apps_api, Ray Serve, the Dagster UI, the MLflow UI and the docs site; print their URLs."""
     from suuupra.cli.app import CLIError
@@ -150,6 +174,9 @@ def up(
             table.add_row(service.name, service.url, status.get(service.name, "?"))
         console.print(table)
         failed = [n for n, v in status.items() if v.startswith("FAILED")]
+        if walk and not failed:
+            if not print_walk(settings):
+                failed.append("learner walk")
         if check:
             if failed:
                 raise CLIError(f"services failed to start: {', '.join(failed)}; logs in {log_dir}")
