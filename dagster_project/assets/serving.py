@@ -25,6 +25,7 @@ from dagster_project.resources import PlatformSettings
     group_name="serving",
     owners=["team:serving"],
     kinds={"ray", "mlflow"},
+    deps=["recommender_model", "fraud_model"],
     description="The model versions the Ray Serve app serves, reloaded to the registry's champions.",
 )
 def serving_champions(context: AssetExecutionContext, platform: PlatformSettings) -> MaterializeResult:

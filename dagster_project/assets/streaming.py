@@ -29,6 +29,7 @@ def _summary(platform: PlatformSettings) -> dict:
     group_name="streaming",
     owners=["team:streaming"],
     kinds={"python", "sql"},
+    deps=["api_database"],
     description="Snapshot of video transcode jobs (queued/running/done/failed), crashed jobs and "
     "failure reasons, from the API database.",
 )

@@ -61,3 +61,18 @@ def test_notebook_runs_headless(built_platform: Path, notebook: Path, monkeypatc
     nb = nbformat.read(notebook, as_version=4)
     assert all(not c.get("outputs") for c in nb.cells if c.cell_type == "code"), "store notebooks without outputs"
     NotebookClient(nb, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(ROOT)}}).execute()
+
+
+def test_platform_comes_up_and_a_learner_can_walk_it(built_platform: Path):
+    """`suuupra up --check --walk`: every service answers on localhost and the scripted walk succeeds."""
+    env = {**os.environ, "SUUUPRA_DATA_DIR": str(built_platform), "SUUUPRA_PROFILE": "local",
+           "SUUUPRA_DOCS_PORT": "18765", "SUUUPRA_API_PORT": "18080", "SUUUPRA_SERVE_PORT": "18000",
+           "SUUUPRA_DAGSTER_PORT": "13000", "SUUUPRA_MLFLOW_UI_PORT": "15000", "HF_HUB_OFFLINE": "1"}
+    proc = subprocess.run(
+        [sys.executable, "-m", "suuupra", "up", "--check", "--walk"],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=1200,
+    )
+    out = proc.stdout + proc.stderr
+    assert proc.returncode == 0, out[-6000:]
+    assert "platform up" in out
+    assert "learner walk: ok" in out, out[-4000:]
