@@ -10,6 +10,9 @@ Measured in one run, on the same prompts:
    ``prepare`` (retrieval + prompt, in-process over the same index) is reported per request, and
    tutor TTFT is compared with the served LLM's TTFT on the tutor's own prompt.
 
+The three paths run interleaved per prompt (direct, served, tutor) so that load changes on
+a shared machine hit all of them alike.
+
 Usage: ``python benchmarks/bench_tutor_serving.py [--n 5] [--max-tokens 32]``
 """
 
@@ -45,23 +48,15 @@ def _p50(xs: list[float]) -> float:
     return statistics.median(xs) if xs else float("nan")
 
 
-def bench_direct(prompts: list[list[dict]], max_tokens: int, threads: int) -> dict:
-    from rag.llm.smollm2 import LocalChatModel
-
-    model = LocalChatModel(num_threads=threads)
-    model.generate(prompts[0], max_tokens=4)  # warm-up
-    ttft, tps = [], []
-    for msgs in prompts:
-        t0 = time.perf_counter()
-        first = None
-        stats: dict = {}
-        for _ in model.stream(msgs, max_tokens=max_tokens, stats=stats):
-            first = first or time.perf_counter() - t0
-        total = time.perf_counter() - t0
-        ttft.append(first or total)
-        n = stats["usage"]["completion_tokens"]
-        tps.append(n / max(1e-6, total - (first or 0)))
-    return {"ttft_p50_s": _p50(ttft), "tokens_per_s": statistics.fmean(tps), "ttft": ttft}
+def direct_stream(model, msgs: list[dict], max_tokens: int) -> tuple[float, float, int]:
+    """(TTFT, total seconds, completion tokens) for one in-process streamed generation."""
+    t0 = time.perf_counter()
+    first = None
+    stats: dict = {}
+    for _ in model.stream(msgs, max_tokens=max_tokens, stats=stats):
+        first = first or time.perf_counter() - t0
+    total = time.perf_counter() - t0
+    return first or total, total, stats["usage"]["completion_tokens"]
 
 
 def _stream_openai(client, model: str, msgs: list[dict], max_tokens: int, extra: dict | None = None):
@@ -128,17 +123,24 @@ def main() -> None:
         raise SystemExit("every benchmark question was refused: is the index empty?")
     questions = kept
 
-    console.print("direct transformers baseline ...")
-    direct = bench_direct(prompts, args.max_tokens, args.threads)
+    from rag.llm.smollm2 import LocalChatModel
 
+    console.print("loading the direct transformers baseline ...")
+    model = LocalChatModel(num_threads=args.threads)
+    model.generate(prompts[0], max_tokens=4)  # warm-up
     console.print("starting Ray Serve (LLM + tutor) ...")
+    d_ttft, d_tps, s_ttft, s_tps, t_ttft, t_total = [], [], [], [], [], []
     with LocalTutorStack(llm_args={"num_threads": args.threads}) as stack:
         llm = OpenAI(base_url=stack.llm_url, api_key="x", max_retries=0, timeout=300)
         tutor = OpenAI(base_url=stack.tutor_url, api_key="x", max_retries=0, timeout=300)
         _stream_openai(llm, "SmolLM2-135M-Instruct", prompts[0], 4)  # warm-up
         _stream_openai(tutor, "suuupra-tutor", [{"role": "user", "content": questions[0]}], 4)
-        s_ttft, s_tps, t_ttft, t_total = [], [], [], []
+        # Interleaved per prompt (direct, served, tutor): the machine is shared, so load
+        # drift hits all three paths alike instead of biasing whichever ran last.
         for q, msgs in zip(questions, prompts, strict=True):
+            first, total, n = direct_stream(model, msgs, args.max_tokens)
+            d_ttft.append(first)
+            d_tps.append(n / max(1e-6, total - first))
             first, total, n = _stream_openai(llm, "SmolLM2-135M-Instruct", msgs, args.max_tokens)
             s_ttft.append(first)
             s_tps.append(n / max(1e-6, total - first))
@@ -146,13 +148,14 @@ def main() -> None:
             t_ttft.append(first)
             t_total.append(total)
 
+    direct = {"ttft_p50_s": _p50(d_ttft), "tokens_per_s": statistics.fmean(d_tps)}
     served = {"ttft_p50_s": _p50(s_ttft), "tokens_per_s": statistics.fmean(s_tps)}
     tutor_r = {"ttft_p50_s": _p50(t_ttft), "total_p50_s": _p50(t_total)}
     result = {
         "n": len(questions),
         "max_tokens": args.max_tokens,
         "threads": args.threads,
-        "direct": {k: v for k, v in direct.items() if k != "ttft"},
+        "direct": direct,
         "served": served,
         "tutor": tutor_r,
         "prepare_ms_p50": _p50(prep_ms),
@@ -162,6 +165,7 @@ def main() -> None:
             "tutor_vs_served_ttft": tutor_r["ttft_p50_s"] / served["ttft_p50_s"],
         },
         "load_avg_1m": os.getloadavg()[0],
+        "raw": {"direct_ttft": d_ttft, "served_ttft": s_ttft, "tutor_ttft": t_ttft, "tutor_total": t_total},
     }
     table = Table(title=f"tutor serving benchmark (n={len(questions)}, max_tokens={args.max_tokens})")
     for col in ("path", "TTFT p50 (s)", "tokens/s", "ratio vs baseline"):

@@ -3,10 +3,12 @@
 ``push_rows`` validates and coerces the frame to the push source's declared
 schema (Flink emits ints as longs or doubles depending on the aggregate), then
 writes it to the online store through Feast (``FeatureStore.push``) and to the
-offline store. With the file offline store the offline write is an atomic new
-Parquet part file in the stream table's lake directory (Feast's own file-store
-writer rewrites a single file, which cannot work for a Flink-written directory
-and is O(table) per push); with Spark it is Feast's ``ONLINE_AND_OFFLINE`` push.
+offline store as an atomic new Parquet part file (microsecond UTC timestamps,
+readable by both dask and Spark) in the stream table's lake directory — in both
+profiles, since both offline stores read that directory. Feast's own offline
+push cannot be used: the file store rewrites a single file (impossible for a
+directory table, O(table) per push) and the Spark store needs a SparkSession in
+the pushing process and the exact column order of the existing table.
 """
 
 from __future__ import annotations
@@ -61,7 +63,8 @@ def _append_offline(push_source_name: str, df: pd.DataFrame, settings: Settings)
     directory.mkdir(parents=True, exist_ok=True)
     name = f"part-feast-push-{uuid.uuid4().hex}.parquet"
     tmp = directory / f".{name}.inprogress"
-    pq.write_table(pa.Table.from_pandas(df, schema=TABLE_SCHEMAS[table], preserve_index=False), tmp)
+    arrow = pa.Table.from_pandas(df, schema=TABLE_SCHEMAS[table], preserve_index=False, safe=False)  # ns -> us
+    pq.write_table(arrow, tmp)
     tmp.rename(directory / name)
 
 
@@ -79,21 +82,16 @@ def push_rows(
     """
     from feast.data_source import PushMode
 
-    from features.store import get_store, offline_kind
+    from features.store import get_store
 
+    if to not in ("online", "offline", "online_and_offline"):
+        raise PushError(f"to={to!r}: use 'online', 'offline' or 'online_and_offline'")
     settings = settings or get_settings()
     frame = coerce_to_schema(push_source_name, df)
     if frame.empty:
         return 0
-    store = get_store(settings)
-    file_offline = offline_kind(settings) == "file"
+    if to in ("offline", "online_and_offline"):
+        _append_offline(push_source_name, frame, settings)  # first: the lake is the source of truth
     if to in ("online", "online_and_offline"):
-        mode = PushMode.ONLINE
-        if to == "online_and_offline" and not file_offline:
-            mode = PushMode.ONLINE_AND_OFFLINE
-        store.push(push_source_name, frame, to=mode)
-    elif not file_offline:
-        store.push(push_source_name, frame, to=PushMode.OFFLINE)
-    if file_offline and to in ("offline", "online_and_offline"):
-        _append_offline(push_source_name, frame, settings)
+        get_store(settings).push(push_source_name, frame, to=PushMode.ONLINE)
     return len(frame)

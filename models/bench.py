@@ -53,6 +53,7 @@ FRAUD_PRESET: dict[str, Any] = {
     "max_epochs": 30,
     "patience": 4,
     "n_models": 3,
+    "neg_sample_rate": 0.1,
 }
 
 

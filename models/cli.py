@@ -86,7 +86,7 @@ def bench_fraud(
         30, help="Upper bound on epochs per member (early stopping on validation PR-AUC)."
     ),
     neg_sample_rate: float = typer.Option(
-        1.0, help="Share of negatives each epoch sees (all positives always); <1 = much cheaper epochs."
+        0.1, help="Share of negatives each epoch sees (all positives always); <1 = much cheaper epochs."
     ),
     seed: int = typer.Option(42, help="Split and model seed."),
     baselines: bool = typer.Option(

@@ -86,7 +86,7 @@ class Settings(BaseSettings):
     feast_registry_url: str | None = None
     feast_project: str = Field(default="suuupra", pattern=r"^[A-Za-z0-9][A-Za-z0-9_]*$")
     feast_registry_ttl_s: int = Field(default=60, ge=0)
-    feast_online_budget_ms: float = Field(default=50.0, gt=0)
+    feast_online_budget_ms: float = Field(default=100.0, gt=0)
     # None = by profile (local: file + sqlite, prod: spark + redis)
     feast_offline_store: Literal["file", "spark"] | None = None
     feast_online_store: Literal["sqlite", "redis"] | None = None

@@ -63,7 +63,7 @@ def recommender_model(context: AssetExecutionContext) -> MaterializeResult:
     group_name="models",
     owners=["team:models"],
     kinds={"python", "mlflow", "pytorch"},
-    deps=["payments_labeled"],
+    deps=["payments_labeled", "feast_online_store"],
     description="Torch fraud scorer on the fraud_v1 training set vs LR/LightGBM; gated on PR-AUC.",
 )
 def fraud_model(context: AssetExecutionContext) -> MaterializeResult:

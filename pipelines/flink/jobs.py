@@ -69,7 +69,6 @@ def environment_config(
         "table.local-time-zone": "UTC",
         "table.exec.state.ttl": "2 d",  # dedup by event_id remembers ids for two days
         "pipeline.name": f"suuupra-{job}",
-        "python.client.executable": "python",
     }
     if follow:
         ckpt = checkpoint_dir(job, settings)
@@ -189,6 +188,10 @@ def start_job(
     if not follow:
         for path in staging.values():
             shutil.rmtree(path, ignore_errors=True)
+    if settings.profile is Profile.local:
+        # the file source fails on a missing directory; an empty one just waits for segments
+        topic = "payments" if job == "velocity" else "engagement"
+        (settings.events_dir / f"topic={topic}").mkdir(parents=True, exist_ok=True)
     t0 = time.perf_counter()
     env = create_env(conf)
     for stmt in ddl:
