@@ -11,5 +11,5 @@ def pipeline_run_config(scale: int = 1, quick: bool = False) -> dict[str, Any]:
     """
     ops: dict[str, Any] = {"demo_events": {"config": {"scale": scale, "days": 14 if quick else 28}}}
     if quick:
-        ops["python_docs_pages"] = {"config": {"max_pages": 60}}
+        ops["python_docs_pages"] = {"config": {"max_pages": 25}}
     return {"ops": ops}
