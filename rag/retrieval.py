@@ -98,11 +98,11 @@ def search(
     from qdrant_client import models
 
     from rag.sparse import query_vector
-    from rag.store import get_client, resolve_alias
+    from rag.store import get_read_client, resolve_alias
 
     query = _validate(query, k)
     flt = build_filter(filters)
-    client = get_client()
+    client = get_read_client()
     if resolve_alias(client, alias) is None:
         return []
     n = candidates or max(4 * k, 40)

@@ -66,8 +66,74 @@ def get_client():
         return client
 
 
+_snapshots: dict[str, tuple[tuple[int, int], Any, Any]] = {}  # src -> (version, client, dir)
+
+
+def _tree_version(path) -> tuple[int, int]:
+    """(latest mtime_ns, total size) of the store's files: changes whenever the index does."""
+    import os
+
+    latest, total = 0, 0
+    for root, _dirs, files in os.walk(path):
+        for name in files:
+            if name == ".lock":
+                continue
+            st = os.stat(os.path.join(root, name))
+            latest, total = max(latest, st.st_mtime_ns), total + st.st_size
+    return latest, total
+
+
+def get_read_client():
+    """A client for *searching*.
+
+    Server mode: the shared client. Local mode: the embedded store admits one
+    process at a time, yet the API server, the tutor replicas and the indexer
+    all need it. A process that already writes (holds the primary client) reads
+    through it; any other process reads a private copy of the store, refreshed
+    whenever the on-disk index changes (a re-index shows up on the next query).
+    """
+    import shutil
+    import tempfile
+    from pathlib import Path
+
+    loc, kwargs = _location()
+    if "path" not in kwargs:
+        return get_client()
+    with _lock:
+        if loc in _clients:
+            return _clients[loc]
+        src = Path(kwargs["path"])
+        version = _tree_version(src)
+        cached = _snapshots.get(loc)
+        if cached is not None and cached[0] == version:
+            return cached[1]
+        import warnings
+
+        from qdrant_client import QdrantClient
+
+        snap_dir = Path(tempfile.mkdtemp(prefix="qdrant-reader-", dir=str(src.parent)))
+        shutil.rmtree(snap_dir)
+        shutil.copytree(src, snap_dir, ignore=shutil.ignore_patterns(".lock"))
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            client = QdrantClient(path=str(snap_dir))
+        if cached is not None:
+            try:
+                cached[1].close()
+            finally:
+                shutil.rmtree(cached[2], ignore_errors=True)
+        if not _snapshots and not _clients:
+            import atexit
+
+            atexit.register(close_clients)
+        _snapshots[loc] = (version, client, snap_dir)
+        return client
+
+
 def close_clients() -> None:
     """Close every cached client (releases the local-mode file lock)."""
+    import shutil
+
     with _lock:
         for client in _clients.values():
             try:
@@ -75,6 +141,13 @@ def close_clients() -> None:
             except Exception:  # noqa: BLE001 - best-effort cleanup
                 pass
         _clients.clear()
+        for _version, client, snap_dir in _snapshots.values():
+            try:
+                client.close()
+            except Exception:  # noqa: BLE001 - best-effort cleanup
+                pass
+            shutil.rmtree(snap_dir, ignore_errors=True)
+        _snapshots.clear()
 
 
 def is_local(client) -> bool:

@@ -51,12 +51,12 @@ def _phrases(client, collection: str) -> list[tuple[str, str, int]]:
 
 def autocomplete(prefix: str, k: int = 8, *, alias: str = DEFAULT_ALIAS) -> list[str]:
     """Up to ``k`` phrases completing ``prefix`` (case-insensitive); ``[]`` for an empty index."""
-    from rag.store import get_client, resolve_alias
+    from rag.store import get_read_client, resolve_alias
 
     p = " ".join(prefix.lower().split())
     if not p:
         return []
-    client = get_client()
+    client = get_read_client()
     collection = resolve_alias(client, alias)
     if collection is None:
         return []
