@@ -49,7 +49,7 @@ def platform_services() -> list[Service]:
     host = "127.0.0.1"
     return [
         Service("docs site (crawl source)", "crawlers.docs_server",
-                [py, "-m", "crawlers.docs_server"], f"http://{host}:{s.docs_port}/", "/"),
+                [py, "-m", "suuupra", "crawl", "serve"], f"http://{host}:{s.docs_port}/", "/robots.txt"),
         Service("apps_api (FastAPI)", "apps_api.main",
                 [py, "-m", "uvicorn", "apps_api.main:create_app", "--factory", "--host", s.api_host,
                  "--port", str(s.api_port)],
