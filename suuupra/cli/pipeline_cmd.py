@@ -30,15 +30,20 @@ def plan_stages(defs: Any, selection: Any | None) -> list[tuple[list[Any], Any |
     graph = defs.resolve_asset_graph()
     selected = set(selection.resolve(graph)) if selection is not None else set(graph.get_all_asset_keys())
     stages: list[tuple[list[Any], Any | None]] = []
+    scheduled: set[Any] = set()
     for level in graph.toposorted_asset_keys_by_level:
         for key in sorted(level, key=lambda k: (graph.get(k).partitions_def is not None, k.to_user_string())):
-            if key not in selected:
+            if key not in selected or key in scheduled:
                 continue
-            pdef = graph.get(key).partitions_def
+            node = graph.get(key)
+            # A multi-asset's keys execute together: schedule the whole set at its first key.
+            group = sorted(node.execution_set_asset_keys or {key}, key=lambda k: k.to_user_string())
+            scheduled.update(group)
+            pdef = node.partitions_def
             if stages and stages[-1][1] == pdef:
-                stages[-1][0].append(key)
+                stages[-1][0].extend(group)
             else:
-                stages.append(([key], pdef))
+                stages.append((list(group), pdef))
     return stages
 
 
