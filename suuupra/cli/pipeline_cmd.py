@@ -125,13 +125,22 @@ def run(
 
 
 def _add_rows(table: Table, result: Any) -> None:
+    """One row per asset (a partitioned asset reports its last partition and the count)."""
+    latest: dict[str, Any] = {}
+    partitions: dict[str, int] = {}
     for event in result.get_asset_materialization_events():
         mat = event.event_specific_data.materialization
+        key = mat.asset_key.to_user_string()
+        latest[key] = mat
+        partitions[key] = partitions.get(key, 0) + (1 if mat.partition else 0)
+    for key, mat in latest.items():
         md = mat.metadata
         rows = md.get("rows") or md.get("row_count") or md.get("dagster/row_count")
         detail_keys = [k for k in md if k not in ("rows", "row_count", "dagster/row_count")][:3]
         details = ", ".join(f"{k}={_short(md[k])}" for k in detail_keys)
-        table.add_row(mat.asset_key.to_user_string(), str(getattr(rows, "value", rows) or ""), details)
+        if partitions[key]:
+            details = f"{partitions[key]} partitions; " + details
+        table.add_row(key, str(getattr(rows, "value", rows) or ""), details)
     for event in result.all_events:
         if event.event_type_value == "ASSET_CHECK_EVALUATION":
             ev = event.event_specific_data

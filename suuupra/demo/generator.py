@@ -168,9 +168,9 @@ class DemoWorld:
         )
 
     def _catalog_events(self) -> Iterator[Event]:
-        t0 = self._day_start(0) - timedelta(days=1)
+        t0 = self._day_start(0)  # the catalog goes live at the start of day 0 (first partition)
         for n, course in enumerate(self.courses):
-            at = t0 + timedelta(minutes=n)
+            at = t0 + timedelta(seconds=n)
             yield self._emit(CoursePublished(
                 event_id=self._uuid(), occurred_at=at, producer=PRODUCER,
                 course_id=course.course_id, instructor_id=course.instructor_id, title=course.title,
