@@ -108,6 +108,8 @@ def main() -> None:
             m: {
                 "hit_at_1": r.hit_at_1,
                 "recall_at_5": r.recall_at_5,
+                "recall_at_10": r.recall_at_10,
+                "ndcg_at_10": r.ndcg_at_10,
                 "mrr_at_10": r.mrr_at_10,
                 "mrr_ratio_vs_bm25": round(r.mrr_at_10 / base_mrr, 3),
                 "p50_ms": r.p50_ms,

@@ -10,6 +10,7 @@ test indexes.
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -63,7 +64,9 @@ class ModeReport:
     queries: int = 0
     hit_at_1: float = 0.0
     recall_at_5: float = 0.0
+    recall_at_10: float = 0.0
     mrr_at_10: float = 0.0
+    ndcg_at_10: float = 0.0  # one relevant page per query: 1/log2(rank+1)
     p50_ms: float = 0.0
     p95_ms: float = 0.0
     per_query: list[tuple[str, int | None]] = field(default_factory=list)  # (query, rank of first right page)
@@ -133,10 +136,14 @@ def evaluate(
                 rep.recall_at_5 += 1
             if rank is not None:
                 rep.mrr_at_10 += 1.0 / rank
+                rep.recall_at_10 += 1
+                rep.ndcg_at_10 += 1.0 / math.log2(rank + 1)
         n = max(len(usable), 1)
         rep.hit_at_1 = round(rep.hit_at_1 / n, 4)
         rep.recall_at_5 = round(rep.recall_at_5 / n, 4)
         rep.mrr_at_10 = round(rep.mrr_at_10 / n, 4)
+        rep.recall_at_10 = round(rep.recall_at_10 / n, 4)
+        rep.ndcg_at_10 = round(rep.ndcg_at_10 / n, 4)
         rep.p50_ms = round(_pct(lat, 0.5), 2)
         rep.p95_ms = round(_pct(lat, 0.95), 2)
         reports[mode] = rep
@@ -147,11 +154,12 @@ def report_markdown(report: EvalReport) -> str:
     lines = [
         f"{report.evaluated} labelled queries evaluated ({report.skipped} skipped: answer page not indexed)",
         "",
-        "| mode | hit@1 | recall@5 | MRR@10 | p50 ms | p95 ms |",
-        "|---|---:|---:|---:|---:|---:|",
+        "| mode | hit@1 | recall@5 | recall@10 | nDCG@10 | MRR@10 | p50 ms | p95 ms |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for r in report.modes.values():
         lines.append(
-            f"| {r.mode} | {r.hit_at_1:.3f} | {r.recall_at_5:.3f} | {r.mrr_at_10:.3f} | {r.p50_ms} | {r.p95_ms} |"
+            f"| {r.mode} | {r.hit_at_1:.3f} | {r.recall_at_5:.3f} | {r.recall_at_10:.3f} | {r.ndcg_at_10:.3f} "
+            f"| {r.mrr_at_10:.3f} | {r.p50_ms} | {r.p95_ms} |"
         )
     return "\n".join(lines)

@@ -108,7 +108,7 @@ cut = int(len(training) * 0.7)
 train_df, test_df = training.iloc[:cut], training.iloc[cut:]
 if train_df.is_fraud.nunique() < 2 or test_df.is_fraud.nunique() < 2:
     train_df = test_df = training  # tiny demo data: evaluate in-sample, clearly labelled below
-model = train_fraud_model(train_df, "is_fraud", features, {"epochs": 15, "seed": 7})
+model = train_fraud_model(train_df, "is_fraud", features, {"max_epochs": 15, "seed": 7})
 proba = model.predict_proba(test_df)
 from models.evaluation.fraud import fraud_metrics
 fraud_metrics(test_df.is_fraud.to_numpy(), proba)"""),

@@ -25,13 +25,12 @@ from dagster import (
     sensor,
 )
 
-from dagster_project.assets.pipelines import DAILY, spark_daily_tables
+from dagster_project.assets.pipelines import spark_daily_tables
 from dagster_project.resources import PlatformSettings
 
 daily_etl_job = define_asset_job(
     "daily_etl_job",
     selection=AssetSelection.assets(spark_daily_tables),
-    partitions_def=DAILY,
     description="Spark ETL for one day of events: cleaned, sessionized tables and daily aggregates.",
 )
 
