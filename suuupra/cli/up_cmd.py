@@ -31,7 +31,7 @@ class Service:
     module: str  # must be importable for the service to start
     argv: list[str]
     url: str
-    health: str
+    health: str | tuple[str, ...]  # every path must answer 2xx/3xx
     env: dict[str, str] = field(default_factory=dict)
     startup_timeout_s: float = 120.0
 
@@ -56,7 +56,8 @@ def platform_services() -> list[Service]:
                 f"http://{s.api_host}:{s.api_port}/docs", "/healthz"),
         Service("Ray Serve (recommendations, fraud, tutor)", "serving.cli",
                 [py, "-m", "suuupra", "serve", "up"],
-                f"http://{s.serve_host}:{s.serve_port}/status", "/status", startup_timeout_s=300),
+                f"http://{s.serve_host}:{s.serve_port}/status",
+                ("/status", "/llm/v1/models", "/tutor/v1/models"), startup_timeout_s=420),
         Service("Dagster UI", "dagster_webserver",
                 [os.path.join(bindir, "dagster-webserver"), "-m", "dagster_project.definitions",
                  "-h", host, "-p", str(s.dagster_port)],
@@ -77,13 +78,18 @@ def _available(service: Service) -> bool:
 
 
 def _wait_healthy(service: Service, proc: subprocess.Popen, deadline: float) -> bool:
+    """Ready when every health path answers 2xx/3xx (a 404 from a proxy whose apps are
+    still deploying is not ready)."""
     base = service.url.split("/", 3)
     root = "/".join(base[:3])
+    paths = (service.health,) if isinstance(service.health, str) else service.health
+    pending = list(paths)
     while time.monotonic() < deadline:
         if proc.poll() is not None:
             return False
         try:
-            if httpx.get(root + service.health, timeout=2.0).status_code < 500:
+            pending = [p for p in pending if httpx.get(root + p, timeout=5.0).status_code >= 400]
+            if not pending:
                 return True
         except httpx.HTTPError:
             pass
