@@ -45,7 +45,7 @@ def _check(resp: httpx.Response, expected: tuple[int, ...] = (200, 201)) -> Any:
     return resp.json() if resp.content else None
 
 
-def run_walk(settings: Settings, *, tutor: bool = True, timeout_s: float = 120.0) -> WalkReport:
+def run_walk(settings: Settings, *, tutor: bool = True, timeout_s: float = 180.0) -> WalkReport:
     """Walk the platform as a new learner; every step's outcome is recorded."""
     api = f"http://{settings.api_host}:{settings.api_port}/api/v1"
     serve = f"http://{settings.serve_host}:{settings.serve_port}"

@@ -67,7 +67,9 @@ def test_platform_comes_up_and_a_learner_can_walk_it(built_platform: Path):
     """`suuupra up --check --walk`: every service answers on localhost and the scripted walk succeeds."""
     env = {**os.environ, "SUUUPRA_DATA_DIR": str(built_platform), "SUUUPRA_PROFILE": "local",
            "SUUUPRA_DOCS_PORT": "18765", "SUUUPRA_API_PORT": "18080", "SUUUPRA_SERVE_PORT": "18000",
-           "SUUUPRA_DAGSTER_PORT": "13000", "SUUUPRA_MLFLOW_UI_PORT": "15000", "HF_HUB_OFFLINE": "1"}
+           "SUUUPRA_DAGSTER_PORT": "13000", "SUUUPRA_MLFLOW_UI_PORT": "15000", "HF_HUB_OFFLINE": "1",
+           # a short answer keeps the CPU-only 135M model well inside the request timeout on a busy CI box
+           "SUUUPRA_TUTOR_MAX_OUTPUT_TOKENS": "48", "SUUUPRA_TUTOR_REQUEST_TIMEOUT_S": "150"}
     proc = subprocess.run(
         [sys.executable, "-m", "suuupra", "up", "--check", "--walk"],
         cwd=ROOT, env=env, capture_output=True, text=True, timeout=1200,
