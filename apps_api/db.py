@@ -58,11 +58,16 @@ class Base(DeclarativeBase):
     type_annotation_map = {datetime: UTCDateTime}
 
 
+def ensure_sqlite_parent(url: str) -> None:
+    """Create the folder of a file-backed SQLite URL: a fresh data dir has none yet."""
+    db_file = url.split("///", 1)[1] if url.startswith("sqlite") and "///" in url else ""
+    if db_file and db_file != ":memory:":
+        Path(db_file).parent.mkdir(parents=True, exist_ok=True)
+
+
 def make_engine(url: str) -> Engine:
     if url.startswith("sqlite"):
-        db_file = url.split("///", 1)[1] if "///" in url else ""
-        if db_file and db_file != ":memory:":
-            Path(db_file).parent.mkdir(parents=True, exist_ok=True)  # fresh data dir
+        ensure_sqlite_parent(url)
         engine = create_engine(
             url, connect_args={"check_same_thread": False, "timeout": 60}, pool_size=20, max_overflow=20
         )

@@ -15,6 +15,8 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, create_engine, pool
 
+from apps_api.db import ensure_sqlite_parent
+
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 FIX_COMMAND = "suuupra db upgrade"
 
@@ -45,9 +47,7 @@ def upgrade(url: str, revision: str = "head") -> str:
     engine = create_engine(url, poolclass=pool.NullPool)
     try:
         if url.startswith("sqlite"):
-            db_file = url.split("///", 1)[1] if "///" in url else ""
-            if db_file and db_file != ":memory:":
-                Path(db_file).parent.mkdir(parents=True, exist_ok=True)  # a fresh data dir
+            ensure_sqlite_parent(url)
             with engine.connect() as conn:
                 conn.exec_driver_sql("PRAGMA journal_mode=WAL")
         with engine.begin() as conn:
