@@ -14,6 +14,11 @@ from typing import Any
 import pandas as pd
 
 
+def png_markdown(png: bytes, alt: str) -> str:
+    """A PNG as an inline Markdown image (data URI)."""
+    return f"![{alt}](data:image/png;base64,{base64.b64encode(png).decode()})"
+
+
 def figure_markdown(fig: Any, alt: str) -> str:
     """PNG-encode a matplotlib figure into a Markdown image (and close it)."""
     import matplotlib.pyplot as plt
@@ -21,7 +26,7 @@ def figure_markdown(fig: Any, alt: str) -> str:
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=90, bbox_inches="tight")
     plt.close(fig)
-    return f"![{alt}](data:image/png;base64,{base64.b64encode(buf.getvalue()).decode()})"
+    return png_markdown(buf.getvalue(), alt)
 
 
 def new_figure(width: float = 7.0, height: float = 3.5) -> tuple[Any, Any]:

@@ -7,14 +7,11 @@ registers a new version as ``challenger`` and runs the promotion gate. Metadata 
 the holdout metrics, the gate's decision and reason, and the evaluation plots.
 """
 
-import base64
 from typing import Any
 
 from dagster import AssetExecutionContext, MaterializeResult, MetadataValue, asset
 
-
-def _png_md(png: bytes, alt: str) -> str:
-    return f"![{alt}](data:image/png;base64,{base64.b64encode(png).decode()})"
+from dagster_project.plots import png_markdown
 
 
 def _metrics_md(metrics: dict[str, float]) -> str:
@@ -38,7 +35,7 @@ def _metadata(out: dict[str, Any], headline: str) -> dict[str, Any]:
         "metrics": MetadataValue.md(_metrics_md(out["metrics"])),
     }
     for name, png in out.get("plots", {}).items():
-        md[f"plot_{name}"] = MetadataValue.md(_png_md(png, name))
+        md[f"plot_{name}"] = MetadataValue.md(png_markdown(png, name))
     return md
 
 

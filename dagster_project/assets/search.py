@@ -6,8 +6,6 @@ makes a quick subset (tests, CI): ``{"ops": {"python_docs_pages": {"config":
 {"max_pages": 20}}}}``.
 """
 
-import base64
-import io
 import json
 
 from dagster import (
@@ -93,22 +91,15 @@ def python_docs_pages(context: AssetExecutionContext, config: DocsCrawlConfig) -
     )
 
 
-def _histogram_png(values: list[int]) -> str:
-    import matplotlib
+def _histogram_markdown(values: list[int]) -> str:
+    from dagster_project.plots import figure_markdown, new_figure
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig, ax = plt.subplots(figsize=(6, 3))
+    fig, ax = new_figure(6, 3)
     ax.hist(values, bins=30, color="#4C72B0")
     ax.set_xlabel("word-pieces per chunk")
     ax.set_ylabel("chunks")
     ax.set_title("Chunk size distribution")
-    fig.tight_layout()
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=80)
-    plt.close(fig)
-    return base64.b64encode(buf.getvalue()).decode()
+    return figure_markdown(fig, "chunk sizes")
 
 
 @asset(
@@ -144,7 +135,7 @@ def docs_search_index(context: AssetExecutionContext, config: DocsIndexConfig) -
             "documents_unchanged": MetadataValue.int(stats.documents_unchanged),
             "chunks_upserted": MetadataValue.int(stats.chunks_upserted),
             "rows": MetadataValue.int(stats.points_total),
-            "chunk_sizes": MetadataValue.md(f"![chunk sizes](data:image/png;base64,{_histogram_png(sizes)})")
+            "chunk_sizes": MetadataValue.md(_histogram_markdown(sizes))
             if sizes
             else MetadataValue.md("no chunks"),
         }
