@@ -66,34 +66,29 @@ def up(
         runtime.shutdown()
 
 
-@app.command("status")
-def status() -> None:
-    """Model version and health of each deployment (GET /status)."""
+def _call(method: str, path: str) -> dict:
+    """One request to the running Serve app; unreachable -> a CLI error naming the fix."""
     import httpx
 
     from suuupra.cli.app import CLIError
 
     try:
         with _client() as client:
-            body = client.get("/status").json()
+            return client.request(method, path).json()
     except httpx.HTTPError as exc:
         raise CLIError(f"serving is not reachable ({exc}); start it with `suuupra serve up`") from None
-    _print_status(body)
+
+
+@app.command("status")
+def status() -> None:
+    """Model version and health of each deployment (GET /status)."""
+    _print_status(_call("GET", "/status"))
 
 
 @app.command("reload")
 def reload() -> None:
     """Make the deployments check the registry's champion alias now (POST /admin/reload)."""
-    import httpx
-
-    from suuupra.cli.app import CLIError
-
-    try:
-        with _client() as client:
-            body = client.post("/admin/reload").json()
-    except httpx.HTTPError as exc:
-        raise CLIError(f"serving is not reachable ({exc}); start it with `suuupra serve up`") from None
-    _print_status(body)
+    _print_status(_call("POST", "/admin/reload"))
 
 
 @app.command("config")
