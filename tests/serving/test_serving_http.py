@@ -12,11 +12,13 @@ import socket
 import threading
 import time
 import uuid
+from contextlib import ExitStack
 from datetime import UTC, datetime
 
 import httpx
 import pandas as pd
 import pytest
+from ray_head import ray_head
 from serving_test_models import (
     REC_EXAMPLE,
     course_id,
@@ -85,9 +87,17 @@ def serve_app(tmp_path_factory):
     mp.setenv("SUUUPRA_DATA_DIR", str(data))
     mp.setenv("SUUUPRA_PROFILE", "local")
     mp.setenv("SUUUPRA_SERVE_PORT", str(port))
-    reset_settings_cache()
-    settings = get_settings()
+    # Ray runs as a private head started by the CLI (see tests/ray_head.py for why)
+    with ExitStack() as cleanup:
+        cleanup.callback(reset_settings_cache)
+        cleanup.callback(mp.undo)
+        mp.setenv("SUUUPRA_RAY_ADDRESS", cleanup.enter_context(ray_head(2, data.parent / "ray_head.log")))
+        reset_settings_cache()
+        settings = get_settings()
+        yield from _serve_with_champions(settings, data, cleanup)
 
+
+def _serve_with_champions(settings, data, cleanup: ExitStack):
     from serving.model_source import FRAUD_MODEL, RECOMMENDER_MODEL, register_for_serving
 
     def publish() -> None:
@@ -112,18 +122,13 @@ def serve_app(tmp_path_factory):
     MlflowClient(uri, uri).search_registered_models()  # create the SQLite schema once, before any racer
     publisher = threading.Thread(target=publish)
     publisher.start()
+    cleanup.callback(runtime.shutdown)
     runtime.start(settings)
     runtime.apply_config(_config(settings))
     publisher.join()
-    client = httpx.Client(base_url=runtime.base_url(settings), timeout=15, trust_env=False)
+    client = cleanup.enter_context(httpx.Client(base_url=runtime.base_url(settings), timeout=15, trust_env=False))
     _wait_status(client, lambda s: s["status"] == "ok")
-    try:
-        yield {"client": client, "settings": settings, "data": data}
-    finally:
-        client.close()
-        runtime.shutdown()
-        mp.undo()
-        reset_settings_cache()
+    yield {"client": client, "settings": settings, "data": data}
 
 
 # ---------------------------------------------------------------- recommendations

@@ -6,6 +6,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+from ray_head import ray_head
 
 
 @pytest.mark.slow
@@ -33,18 +34,25 @@ def test_transcode_job_runs_as_ray_task(data_dir: Path, clip240: Path, api_templ
         s.flush()
         job_id = jobs.create_job(s, s.get(VideoAsset, "vid_ray"), "ray").id
     ctx = jobs.JobContext.from_settings(settings, StreamingConfig(preset="ultrafast", storage="local"))
-    ray.init(num_cpus=1, include_dashboard=False, log_to_driver=False, configure_logging=False)
-    try:
-        ref = jobs.submit(ctx, job_id, "ray")
-        assert isinstance(ref, ray.ObjectRef)
-        assert ray.get(ref, timeout=180) == "done"
-        # a duplicate submission of a finished job does nothing (claim is atomic)
-        assert ray.get(jobs.submit(ctx, job_id, "ray"), timeout=60) == "done"
-    finally:
-        ray.shutdown()
+    # a private Ray head started by the CLI (see tests/ray_head.py for why not ray.init here)
+    with ray_head(1, data_dir / "ray_head.log") as address:
+        ray.init(address=address, log_to_driver=False, configure_logging=False)
+        _run_job_twice_on_ray(ctx, job_id)
     with db.read_session() as s:
         job, asset = s.get(TranscodeJob, job_id), s.get(VideoAsset, "vid_ray")
         assert (job.status, job.attempts, job.renditions_done) == ("done", 1, ["240p"])
         assert asset.status == "ready" and asset.renditions[0]["height"] == 240
     assert (settings.media_dir / "videos" / "vid_ray" / "master.m3u8").is_file()
     db.dispose()
+
+
+def _run_job_twice_on_ray(ctx, job_id: str) -> None:
+    import ray
+
+    from apps_api.streaming import jobs
+
+    ref = jobs.submit(ctx, job_id, "ray")
+    assert isinstance(ref, ray.ObjectRef)
+    assert ray.get(ref, timeout=180) == "done"
+    # a duplicate submission of a finished job does nothing (claim is atomic)
+    assert ray.get(jobs.submit(ctx, job_id, "ray"), timeout=60) == "done"

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from ray_head import ray_head
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(600)]
 
@@ -19,7 +20,9 @@ MAX_TOKENS = 48
 
 
 @pytest.fixture(scope="module")
-def serve_base(tutor_index: Path) -> Iterator[str]:
+def serve_base(tutor_index: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    import ray
+
     from serving.tutor_local import LocalTutorStack
 
     env = {
@@ -28,8 +31,12 @@ def serve_base(tutor_index: Path) -> Iterator[str]:
         "SUUUPRA_TUTOR_MAX_OUTPUT_TOKENS": "64",
         "SUUUPRA_TUTOR_REQUEST_TIMEOUT_S": "120",
     }
-    with LocalTutorStack(env=env, llm_args={"num_cpus": 1, "num_threads": 1}) as stack:
-        yield stack.base_url
+    # a private Ray head started by the CLI (see tests/ray_head.py for why not ray.init here)
+    log = tmp_path_factory.mktemp("ray") / "ray_head.log"
+    with ray_head(2, log, env) as address:
+        ray.init(address=address, log_to_driver=False)
+        with LocalTutorStack(env=env, llm_args={"num_cpus": 1, "num_threads": 1}) as stack:
+            yield stack.base_url
 
 
 @pytest.fixture(scope="module")
