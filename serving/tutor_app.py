@@ -50,6 +50,7 @@ from rag.llm.protocol import (
     new_completion_id,
     problem,
 )
+from suuupra.serve_options import actor_options
 
 __all__ = ["MODEL_ANSWER", "MODEL_HINT", "Tutor", "TutorArgs", "build_llm_app", "build_tutor_app"]
 
@@ -222,16 +223,9 @@ class Tutor:
         yield SSE_DONE
 
 
-def _actor_options(a: TutorArgs) -> dict[str, Any]:
-    opts: dict[str, Any] = {"num_cpus": a.num_cpus}
-    if a.env_vars:
-        opts["runtime_env"] = {"env_vars": dict(a.env_vars)}
-    return opts
-
-
 def build_tutor_app(args: dict[str, Any] | TutorArgs | None = None) -> Application:
     """Typed Serve builder for the tutor (``serve run serving.tutor_app:build_tutor_app``)."""
     a = args if isinstance(args, TutorArgs) else TutorArgs.model_validate(args or {})
     return Tutor.options(
-        ray_actor_options=_actor_options(a), max_ongoing_requests=a.max_ongoing_requests
+        ray_actor_options=actor_options(a.num_cpus, a.env_vars), max_ongoing_requests=a.max_ongoing_requests
     ).bind(a.model_dump())

@@ -32,6 +32,7 @@ from rag.llm.protocol import (
     new_completion_id,
     problem,
 )
+from suuupra.serve_options import actor_options
 
 log = logging.getLogger(__name__)
 
@@ -132,16 +133,9 @@ class LLMServer:
         yield SSE_DONE
 
 
-def _actor_options(a: LocalLLMArgs) -> dict[str, Any]:
-    opts: dict[str, Any] = {"num_cpus": a.num_cpus}
-    if a.env_vars:
-        opts["runtime_env"] = {"env_vars": dict(a.env_vars)}
-    return opts
-
-
 def build_local_llm_app(args: dict[str, Any] | LocalLLMArgs | None = None) -> Application:
     """Typed Serve app builder for the local SmolLM2 backend (``serve run rag.llm.server:build_local_llm_app``)."""
     a = args if isinstance(args, LocalLLMArgs) else LocalLLMArgs.model_validate(args or {})
     return LLMServer.options(
-        ray_actor_options=_actor_options(a), max_ongoing_requests=a.max_ongoing_requests
+        ray_actor_options=actor_options(a.num_cpus, a.env_vars), max_ongoing_requests=a.max_ongoing_requests
     ).bind(a.model_dump())
