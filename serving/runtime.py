@@ -34,7 +34,9 @@ def start(settings: Settings | None = None, num_cpus: int = 2) -> None:
     if not ray.is_initialized():
         env = {"env_vars": replica_env(settings)}
         if settings.profile is Profile.local and not settings.ray_address:
-            ray.init(num_cpus=num_cpus, include_dashboard=False, runtime_env=env, log_to_driver=False,
+            # address="local": always a fresh in-process instance, never a stale
+            # /tmp/ray/ray_current_cluster left by another `ray start` on this machine
+            ray.init(address="local", num_cpus=num_cpus, include_dashboard=False, runtime_env=env, log_to_driver=False,
                      configure_logging=False)
         else:
             ray.init(address=settings.ray_address or "auto", runtime_env=env, log_to_driver=False)

@@ -62,6 +62,7 @@ class LocalTutorStack:
         env["PYTHONPATH"] = os.pathsep.join(p for p in (str(REPO), os.environ.get("PYTHONPATH", "")) if p)
         if not ray.is_initialized():
             ray.init(
+                address="local",  # a fresh instance, not whatever /tmp/ray/ray_current_cluster names
                 num_cpus=self.num_cpus,
                 include_dashboard=False,
                 log_to_driver=False,

@@ -17,6 +17,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -75,6 +76,17 @@ def ray_head(num_cpus: int, log_path: Path, env: dict[str, str] | None = None) -
             ray.shutdown()
         _stop_group(proc)
         log.close()
+        _forget_current_cluster(port)
+
+
+def _forget_current_cluster(port: int) -> None:
+    """`ray start` records its address for later bare ``ray.init()`` calls; ours is gone."""
+    marker = Path(tempfile.gettempdir()) / "ray" / "ray_current_cluster"
+    try:
+        if marker.read_text().strip().endswith(f":{port}"):
+            marker.unlink()
+    except FileNotFoundError:
+        pass
 
 
 def _stop_group(proc: subprocess.Popen) -> None:
