@@ -12,7 +12,7 @@ from dagster import (
     asset_check,
 )
 
-from dagster_project.resources import PlatformSettings
+from dagster_project.resources import DatabaseResource, EventLogResource
 
 
 @asset(
@@ -22,10 +22,10 @@ from dagster_project.resources import PlatformSettings
     description="The API database at the migration head, seeded with the demo world's published "
     "catalog (same course ids as the events, the recommender and the search index).",
 )
-def api_database(context: AssetExecutionContext, platform: PlatformSettings) -> MaterializeResult:
+def api_database(context: AssetExecutionContext, database: DatabaseResource) -> MaterializeResult:
     from apps_api.seed import seed_demo_catalog
 
-    counts = seed_demo_catalog(platform.get())
+    counts = seed_demo_catalog(database.settings())
     return MaterializeResult(metadata={k: MetadataValue.int(v) for k, v in counts.items()})
 
 
@@ -37,10 +37,12 @@ def api_database(context: AssetExecutionContext, platform: PlatformSettings) -> 
     description="Publishes pending API outbox events (orders, payments, enrollments...) to the event log "
     "(at-least-once; consumers dedup by event_id).",
 )
-def api_outbox_events(context: AssetExecutionContext, platform: PlatformSettings) -> MaterializeResult:
+def api_outbox_events(
+    context: AssetExecutionContext, database: DatabaseResource, event_log: EventLogResource
+) -> MaterializeResult:
     from apps_api.ops import relay_outbox
 
-    counts = relay_outbox(platform.get())
+    counts = relay_outbox(database.settings(event_log))  # reads the outbox, appends to the event log
     context.log.info(f"published {counts['published']} outbox events")
     return MaterializeResult(metadata={
         "published": MetadataValue.int(counts["published"]),
@@ -51,10 +53,10 @@ def api_outbox_events(context: AssetExecutionContext, platform: PlatformSettings
 
 @asset_check(asset=api_outbox_events, description="Double-entry ledger: debits equal credits, every "
              "entry balanced, no account below zero.")
-def ledger_trial_balance_check(platform: PlatformSettings) -> AssetCheckResult:
+def ledger_trial_balance_check(database: DatabaseResource) -> AssetCheckResult:
     from apps_api.ops import ledger_trial_balance
 
-    tb = ledger_trial_balance(platform.get())
+    tb = ledger_trial_balance(database.settings())
     negative = [a["account"] for a in tb["accounts"] if a["balance_minor"] < 0]
     rows = "\n".join(f"| {a['account']} | {a['currency']} | {a['debit_minor']:,} | {a['credit_minor']:,} | "
                      f"{a['balance_minor']:,} |" for a in tb["accounts"][:30])

@@ -26,7 +26,7 @@ from dagster import (
 )
 
 from dagster_project.assets.pipelines import spark_daily_tables
-from dagster_project.resources import PlatformSettings
+from dagster_project.resources import EventLogResource
 
 daily_etl_job = define_asset_job(
     "daily_etl_job",
@@ -81,9 +81,8 @@ def new_complete_dates(
     default_status=DefaultSensorStatus.STOPPED,
     description="Requests the daily ETL for each newly complete event date in the lake.",
 )
-def new_event_partitions_sensor(context: SensorEvaluationContext, platform: PlatformSettings):
-    settings = platform.get()
-    todo = new_complete_dates(event_dates(settings.events_dir), context.cursor, datetime.now(UTC).date())
+def new_event_partitions_sensor(context: SensorEvaluationContext, event_log: EventLogResource):
+    todo = new_complete_dates(event_dates(event_log.events_dir()), context.cursor, datetime.now(UTC).date())
     if not todo:
         return SkipReason(f"no new complete event dates after {context.cursor or 'the beginning'}")
     requests = [RunRequest(run_key=f"etl-{d}", partition_key=d) for d in todo]

@@ -16,7 +16,7 @@ from dagster import (
     define_asset_job,
 )
 
-from dagster_project.resources import PlatformSettings
+from dagster_project.resources import FeastResource
 
 SOURCE_TABLES = ["interactions", "learner_daily", "course_daily", "payments_labeled"]
 
@@ -28,10 +28,10 @@ SOURCE_TABLES = ["interactions", "learner_daily", "course_daily", "payments_labe
     description="Feast registry: entities, sources, feature views (batch + stream twins), "
     "on-demand views and the versioned feature services (recommender_v1, fraud_v1, tutor_context_v1).",
 )
-def feast_registry(context: AssetExecutionContext, platform: PlatformSettings) -> MaterializeResult:
+def feast_registry(context: AssetExecutionContext, feast: FeastResource) -> MaterializeResult:
     from features.apply import apply_repo
 
-    settings = platform.get()
+    settings = feast.settings()
     summary = apply_repo(settings)
     context.log.info("applied Feast project %s", summary.project)
     table = "| feature service |\n|---|\n" + "\n".join(f"| {s} |" for s in summary.feature_services)
@@ -54,11 +54,11 @@ def feast_registry(context: AssetExecutionContext, platform: PlatformSettings) -
     deps=[feast_registry, *SOURCE_TABLES],
     description="Online store loaded incrementally from the lake tables (materialize_incremental).",
 )
-def feast_online_store(context: AssetExecutionContext, platform: PlatformSettings) -> MaterializeResult:
+def feast_online_store(context: AssetExecutionContext, feast: FeastResource) -> MaterializeResult:
     from features.materialize import materialize_incremental
     from features.online import get_online_features
 
-    settings = platform.get()
+    settings = feast.settings()
     summary = materialize_incremental(settings)
     for name, why in summary.skipped.items():
         context.log.warning("skipped %s: %s", name, why)

@@ -5,7 +5,7 @@ from datetime import date
 
 from dagster import AssetExecutionContext, Config, MaterializeResult, MetadataValue, asset
 
-from dagster_project.resources import PlatformSettings
+from dagster_project.resources import EventLogResource
 
 
 class DemoEventsConfig(Config):
@@ -23,13 +23,15 @@ class DemoEventsConfig(Config):
     "written as validated events into the lake.",
 )
 def demo_events(
-    context: AssetExecutionContext, config: DemoEventsConfig, platform: PlatformSettings
+    context: AssetExecutionContext, config: DemoEventsConfig, event_log: EventLogResource
 ) -> MaterializeResult:
     from suuupra.demo import WorldConfig, write_demo_world
 
-    settings = platform.get()
+    # The demo world is the lake's raw history: written as segments under the event
+    # log's lake directory whatever the live backend is (Kafka in prod).
+    events_dir = event_log.events_dir()
     summary = write_demo_world(
-        settings.events_dir,
+        events_dir,
         WorldConfig(scale=config.scale, seed=config.seed, start=date.fromisoformat(config.start), days=config.days),
         progress=False,
     )
@@ -44,7 +46,7 @@ def demo_events(
             "courses": MetadataValue.int(summary.courses),
             "fraud_rate": MetadataValue.float(round(summary.fraud_rate, 5)),
             "events_by_type": MetadataValue.md(table),
-            "path": MetadataValue.path(str(settings.events_dir)),
+            "path": MetadataValue.path(str(events_dir)),
         }
     )
 

@@ -12,6 +12,7 @@ from typing import Any
 from dagster import AssetExecutionContext, MaterializeResult, MetadataValue, asset
 
 from dagster_project.plots import png_markdown
+from dagster_project.resources import FeastResource, MLflowResource
 
 
 def _metrics_md(metrics: dict[str, float]) -> str:
@@ -46,10 +47,11 @@ def _metadata(out: dict[str, Any], headline: str) -> dict[str, Any]:
     deps=["interactions"],
     description="Implicit ALS recommender trained on the interactions table; champion/challenger gated on NDCG@10.",
 )
-def recommender_model(context: AssetExecutionContext) -> MaterializeResult:
+def recommender_model(context: AssetExecutionContext, mlflow: MLflowResource) -> MaterializeResult:
     from models.platform import train_recommender_from_tables
 
-    out = train_recommender_from_tables()
+    with mlflow.activated():  # training reads the process-wide settings (tables dir, tracking URI)
+        out = train_recommender_from_tables()
     context.log.info(out["decision"].reason)
     md = _metadata(out, "ndcg@10")
     md["n_interactions"] = out["model"].metadata["n_interactions"]
@@ -63,10 +65,13 @@ def recommender_model(context: AssetExecutionContext) -> MaterializeResult:
     deps=["payments_labeled", "feast_online_store"],
     description="Torch fraud scorer on the fraud_v1 training set vs LR/LightGBM; gated on PR-AUC.",
 )
-def fraud_model(context: AssetExecutionContext) -> MaterializeResult:
+def fraud_model(
+    context: AssetExecutionContext, mlflow: MLflowResource, feast: FeastResource
+) -> MaterializeResult:
     from models.platform import train_fraud_from_tables
 
-    out = train_fraud_from_tables()
+    with mlflow.activated(feast):  # the fraud_v1 training set comes from Feast
+        out = train_fraud_from_tables()
     context.log.info(out["decision"].reason)
     md = _metadata(out, "pr_auc")
     policy = out["model"].policy

@@ -21,7 +21,7 @@ from dagster import (
     multi_asset,
 )
 
-from dagster_project.resources import PlatformSettings
+from dagster_project.resources import FeastResource, FlinkResource, PlatformSettings, SparkResource
 
 DAILY = DailyPartitionsDefinition(start_date="2026-10-27")
 ETL_DAILY = ("events_clean", "learner_daily", "course_daily", "payments_labeled")
@@ -73,10 +73,10 @@ def _dates(context: AssetExecutionContext, settings):
     description="Spark batch ETL over the raw event lake: cleaned/sessionized events, daily aggregates, "
     "payment labels and analyst marts, rewritten idempotently per date partition.",
 )
-def spark_daily_tables(context: AssetExecutionContext, platform: PlatformSettings):
+def spark_daily_tables(context: AssetExecutionContext, spark: SparkResource):
     from pipelines.spark.etl import run_etl
 
-    settings = platform.get()
+    settings = spark.settings()  # run_etl opens its session from these (the Spark master among them)
     dates = _dates(context, settings)
     result = run_etl(dates, settings=settings, tables=ETL_DAILY[1:] + MART_DAILY, report=context.log.info)
     for name in ETL_DAILY + MART_DAILY:
@@ -94,10 +94,10 @@ def spark_daily_tables(context: AssetExecutionContext, platform: PlatformSetting
 def _snapshot(name: str, group: str, description: str):
     @asset(name=name, group_name=group, owners=OWNERS, kinds={"spark", "parquet"}, deps=["events_clean"],
            description=description)
-    def _build(context: AssetExecutionContext, platform: PlatformSettings) -> MaterializeResult:
+    def _build(context: AssetExecutionContext, spark: SparkResource) -> MaterializeResult:
         from pipelines.spark.etl import parse_dates, run_etl
 
-        settings = platform.get()
+        settings = spark.settings()
         result = run_etl(parse_dates(None, settings), settings=settings, tables=[name], rebuild_clean=False,
                          report=context.log.info)
         return MaterializeResult(metadata={
@@ -126,15 +126,15 @@ class StreamFeaturesConfig(Config):
     "published to lake stream tables and pushed to the Feast push sources.",
 )
 def stream_features(context: AssetExecutionContext, config: StreamFeaturesConfig,
-                    platform: PlatformSettings) -> MaterializeResult:
-    from pipelines.flink.jobs import JOBS, run_job
+                    flink: FlinkResource, feast: FeastResource) -> MaterializeResult:
+    from pipelines.flink.jobs import JOBS
     from pipelines.flink.publish import publish, reset_outputs
 
-    settings = platform.get()
+    settings = flink.settings(feast)  # the jobs and the push to Feast share one configuration
     names = [n for j in config.jobs for n in JOBS[j]]
     seconds = {}
     for job in config.jobs:
-        seconds[job] = run_job(job, settings=settings).seconds
+        seconds[job] = flink.run_job(job, settings=settings).seconds
     reset_outputs(settings, names)
     pushed = config.push
     try:

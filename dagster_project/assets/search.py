@@ -7,6 +7,7 @@ makes a quick subset (tests, CI): ``{"ops": {"python_docs_pages": {"config":
 """
 
 import json
+from pathlib import Path
 
 from dagster import (
     AssetCheckResult,
@@ -18,6 +19,8 @@ from dagster import (
     asset,
     asset_check,
 )
+
+from dagster_project.resources import PlatformSettings, QdrantResource
 
 
 class DocsCrawlConfig(Config):
@@ -32,10 +35,8 @@ class DocsIndexConfig(Config):
     rebuild: bool = False  # True: fresh collection + alias swap (after chunker/model changes)
 
 
-def _snapshot_path():
-    from suuupra.settings import get_settings
-
-    return get_settings().tables_dir / "crawl_pages" / "source=python-docs" / "pages.jsonl"
+def _snapshot_path(settings) -> Path:
+    return settings.tables_dir / "crawl_pages" / "source=python-docs" / "pages.jsonl"
 
 
 @asset(
@@ -45,28 +46,33 @@ def _snapshot_path():
     description="Python 3.11 docs crawled politely and incrementally over HTTP from the loopback docs server "
     "(robots.txt, sitemap, conditional GETs); pages with sections written to the lake as JSONL.",
 )
-def python_docs_pages(context: AssetExecutionContext, config: DocsCrawlConfig) -> MaterializeResult:
+def python_docs_pages(
+    context: AssetExecutionContext, config: DocsCrawlConfig, platform: PlatformSettings
+) -> MaterializeResult:
     from crawlers.crawler import CrawlConfig, crawl
     from crawlers.docs_server import ensure_docs_server
     from crawlers.pipeline import write_snapshot
 
-    server = None
-    base = config.base_url
-    if base is None:
-        base, server = ensure_docs_server()
-    try:
-        cfg = CrawlConfig(
-            start_url=base.rstrip("/") + "/" + config.start_path.lstrip("/"),
-            scope=base.rstrip("/") + "/" + config.scope_path.lstrip("/"),
-            source="python-docs",
-            max_pages=config.max_pages,
-            concurrency=config.concurrency,
-        )
-        result = crawl(cfg)
-    finally:
-        if server is not None:
-            server.stop()
-    path = write_snapshot(result, "python-docs")
+    # The crawl state (conditional-GET cache) and the snapshot live under the data dir, and
+    # the crawler reads it from the process-wide settings: run the whole crawl in the scope.
+    with platform.activated():
+        server = None
+        base = config.base_url
+        if base is None:
+            base, server = ensure_docs_server()
+        try:
+            cfg = CrawlConfig(
+                start_url=base.rstrip("/") + "/" + config.start_path.lstrip("/"),
+                scope=base.rstrip("/") + "/" + config.scope_path.lstrip("/"),
+                source="python-docs",
+                max_pages=config.max_pages,
+                concurrency=config.concurrency,
+            )
+            result = crawl(cfg)
+        finally:
+            if server is not None:
+                server.stop()
+        path = write_snapshot(result, "python-docs")
     (path.parent / "_crawl.json").write_text(
         json.dumps({"base_url": base, "truncated": result.truncated, "gone_doc_ids": result.gone_doc_ids})
     )
@@ -110,21 +116,25 @@ def _histogram_markdown(values: list[int]) -> str:
     description="Hybrid (MiniLM dense + BM25 sparse) Qdrant index behind the `docs` alias; incremental by "
     "page content hash, pages that disappeared from a complete crawl are deleted.",
 )
-def docs_search_index(context: AssetExecutionContext, config: DocsIndexConfig) -> MaterializeResult:
+def docs_search_index(
+    context: AssetExecutionContext, config: DocsIndexConfig, qdrant: QdrantResource
+) -> MaterializeResult:
     from rag.chunking import chunk_documents, count_tokens_batch
     from rag.index import delete_documents, index_documents, rebuild_index
     from rag.types import Document
 
-    path = _snapshot_path()
-    rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
-    docs = [Document.from_dict({k: v for k, v in row.items() if k != "text_chars"}) for row in rows]
-    info = json.loads((path.parent / "_crawl.json").read_text())
-    if config.rebuild:
-        stats = rebuild_index(docs)
-    else:
-        if info["gone_doc_ids"]:
-            delete_documents(info["gone_doc_ids"])
-        stats = index_documents(docs)
+    # rag.index opens its Qdrant client from the process-wide settings
+    with qdrant.activated() as settings:
+        path = _snapshot_path(settings)
+        rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
+        docs = [Document.from_dict({k: v for k, v in row.items() if k != "text_chars"}) for row in rows]
+        info = json.loads((path.parent / "_crawl.json").read_text())
+        if config.rebuild:
+            stats = rebuild_index(docs)
+        else:
+            if info["gone_doc_ids"]:
+                delete_documents(info["gone_doc_ids"])
+            stats = index_documents(docs)
     context.log.info("index: %s", stats)
     sample = chunk_documents(docs[:40])
     sizes = count_tokens_batch([c.embed_text() for c in sample])
@@ -143,12 +153,13 @@ def docs_search_index(context: AssetExecutionContext, config: DocsIndexConfig) -
 
 
 @asset_check(asset=docs_search_index, description="Labelled learner queries: the right page is in the top 5.")
-def docs_search_quality() -> AssetCheckResult:
+def docs_search_quality(qdrant: QdrantResource) -> AssetCheckResult:
     from rag.eval import evaluate, report_markdown
 
-    path = _snapshot_path()
-    base = json.loads((path.parent / "_crawl.json").read_text())["base_url"]
-    report = evaluate(base, modes=("hybrid",))
+    with qdrant.activated() as settings:
+        path = _snapshot_path(settings)
+        base = json.loads((path.parent / "_crawl.json").read_text())["base_url"]
+        report = evaluate(base, modes=("hybrid",))
     hybrid = report.modes["hybrid"]
     passed = report.evaluated == 0 or hybrid.recall_at_5 >= 0.6
     return AssetCheckResult(

@@ -18,7 +18,7 @@ from dagster import (
     sensor,
 )
 
-from dagster_project.resources import PlatformSettings
+from dagster_project.resources import MLflowResource
 
 
 @asset(
@@ -28,10 +28,10 @@ from dagster_project.resources import PlatformSettings
     deps=["recommender_model", "fraud_model"],
     description="The model versions the Ray Serve app serves, reloaded to the registry's champions.",
 )
-def serving_champions(context: AssetExecutionContext, platform: PlatformSettings) -> MaterializeResult:
+def serving_champions(context: AssetExecutionContext, mlflow: MLflowResource) -> MaterializeResult:
     from serving.lifecycle import reload_if_moved
 
-    report = reload_if_moved(platform.get())
+    report = reload_if_moved(mlflow.settings())
     if not report.reachable:
         context.log.warning("serving app not reachable; replicas will pick up the champion when started")
     elif report.reloaded:
@@ -50,10 +50,10 @@ serving_reload_job = define_asset_job("serving_reload_job", selection=[serving_c
 
 
 @sensor(job=serving_reload_job, minimum_interval_seconds=60, description="Champion alias moved -> reload serving")
-def serving_champion_sensor(context: SensorEvaluationContext, platform: PlatformSettings):
+def serving_champion_sensor(context: SensorEvaluationContext, mlflow: MLflowResource):
     from serving.lifecycle import champion_cursor, champion_versions
 
-    versions = champion_versions(platform.get())
+    versions = champion_versions(mlflow.settings())
     cursor = champion_cursor(versions)
     if cursor == context.cursor:
         return SkipReason(f"champions unchanged ({cursor})")

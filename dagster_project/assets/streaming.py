@@ -9,16 +9,14 @@ from dagster import (
     asset_check,
 )
 
-from dagster_project.resources import PlatformSettings
+from dagster_project.resources import DatabaseResource
 
 
-def _summary(platform: PlatformSettings) -> dict:
-    from apps_api.db import Database
+def _summary(database: DatabaseResource) -> dict:
     from apps_api.streaming.config import get_streaming_config
     from apps_api.streaming.jobs import job_summary
 
-    settings = platform.get()
-    db = Database(settings.database_url or "")
+    db = database.database()
     try:
         return job_summary(db, get_streaming_config().stale_running_s)
     finally:
@@ -33,8 +31,8 @@ def _summary(platform: PlatformSettings) -> dict:
     description="Snapshot of video transcode jobs (queued/running/done/failed), crashed jobs and "
     "failure reasons, from the API database.",
 )
-def streaming_transcode_health(platform: PlatformSettings) -> MaterializeResult:
-    summary = _summary(platform)
+def streaming_transcode_health(database: DatabaseResource) -> MaterializeResult:
+    summary = _summary(database)
     jobs = summary["jobs"]
     table = "| status | jobs |\n|---|---:|\n" + "\n".join(f"| {k} | {v} |" for k, v in jobs.items())
     failures = "\n".join(f"- `{f['job_id']}`: {f['reason']}" for f in summary["recent_failures"]) or "none"
@@ -50,8 +48,8 @@ def streaming_transcode_health(platform: PlatformSettings) -> MaterializeResult:
 
 @asset_check(asset=streaming_transcode_health, description="No transcode job is stuck in 'running' "
              "without a heartbeat (a crashed worker); retry with `suuupra streaming retry <job>`.")
-def no_crashed_transcode_jobs(platform: PlatformSettings) -> AssetCheckResult:
-    stale = _summary(platform)["stale_running"]
+def no_crashed_transcode_jobs(database: DatabaseResource) -> AssetCheckResult:
+    stale = _summary(database)["stale_running"]
     return AssetCheckResult(passed=not stale, severity=AssetCheckSeverity.WARN,
                             metadata={"stale_jobs": MetadataValue.json(stale)})
 

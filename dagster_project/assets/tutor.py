@@ -8,6 +8,8 @@ tutor: ``suuupra eval tutor``.
 
 from dagster import AssetCheckResult, AssetCheckSeverity, MaterializeResult, MetadataValue, asset, asset_check
 
+from dagster_project.resources import QdrantResource
+
 MIN_HIT_AT_K = 0.7
 
 
@@ -19,10 +21,11 @@ MIN_HIT_AT_K = 0.7
     description="Tutor retrieval eval over the committed Python-docs question set: hit@k of the sources "
     "packed into the prompt, and refusal-gate correctness.",
 )
-def tutor_retrieval_eval() -> MaterializeResult:
+def tutor_retrieval_eval(qdrant: QdrantResource) -> MaterializeResult:
     from rag.tutor.eval.retrieval_eval import evaluate_retrieval
 
-    r = evaluate_retrieval()
+    with qdrant.activated():  # retrieval reads the index through rag.store's process-wide settings
+        r = evaluate_retrieval()
     misses = [row for row in r["rows"] if row["kind"] == "answer" and not row["hit"]]
     table = "| question | top source |\n|---|---|\n" + "\n".join(
         f"| {m['id']} | {(m['top'] or ['-'])[0]} |" for m in misses[:20]
@@ -41,10 +44,11 @@ def tutor_retrieval_eval() -> MaterializeResult:
 
 
 @asset_check(asset=tutor_retrieval_eval, description=f"hit@k of tutor sources is at least {MIN_HIT_AT_K}")
-def tutor_retrieval_hit_rate() -> AssetCheckResult:
+def tutor_retrieval_hit_rate(qdrant: QdrantResource) -> AssetCheckResult:
     from rag.tutor.eval.retrieval_eval import evaluate_retrieval
 
-    r = evaluate_retrieval()
+    with qdrant.activated():
+        r = evaluate_retrieval()
     hit = float(r["hit_at_k"] or 0.0)
     return AssetCheckResult(
         passed=hit >= MIN_HIT_AT_K,

@@ -137,17 +137,17 @@ def test_dagster_relay_asset_and_ledger_check(api, monkeypatch):
     from dagster import build_asset_check_context, materialize
 
     from dagster_project.assets.apps_api import api_outbox_events, ledger_trial_balance_check
-    from dagster_project.resources import PlatformSettings
+    from dagster_project.resources import resources_for
 
     api.user("ins", "instructor")
     api.user("ann")
     api.buy("ann", api.course("ins")["course"])
     monkeypatch.setenv("SUUUPRA_DATABASE_URL", api.state.settings.database_url)
-    platform = PlatformSettings(data_dir=str(api.state.settings.data_dir))
-    result = materialize([api_outbox_events], resources={"platform": platform})
+    resources = resources_for(data_dir=str(api.state.settings.data_dir))  # database URL from the environment
+    result = materialize([api_outbox_events], resources=resources)
     meta = result.asset_materializations_for_node("api_outbox_events")[0].metadata
     assert meta["published"].value > 5 and meta["pending_after"].value == 0
-    check = ledger_trial_balance_check(build_asset_check_context(), platform)
+    check = ledger_trial_balance_check(build_asset_check_context(), resources["database"])
     assert check.passed and check.metadata["entries"].value == 1
 
 

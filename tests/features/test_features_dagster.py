@@ -7,7 +7,7 @@ def test_feast_assets_materialize(tmp_path, make_feast_settings, sample_start):
     from dagster import materialize
 
     from dagster_project.assets.features import ASSETS, JOBS, SCHEDULES
-    from dagster_project.resources import PlatformSettings
+    from dagster_project.resources import resources_for
     from features.online import get_online_features
     from features.sample_data import learner_views_7d, write_sample_tables
     from features.store import forget_stores
@@ -16,7 +16,7 @@ def test_feast_assets_materialize(tmp_path, make_feast_settings, sample_start):
     data_dir = tmp_path / "data"
     w = write_sample_tables(make_feast_settings(data_dir, profile="local"), start=sample_start)
     try:
-        result = materialize(ASSETS, resources={"platform": PlatformSettings(profile="local", data_dir=str(data_dir))})
+        result = materialize(ASSETS, resources=resources_for("local", str(data_dir)))
         assert result.success
         mats = {e.asset_key.to_user_string(): e for e in result.get_asset_materialization_events()}
         md = mats["feast_online_store"].materialization.metadata

@@ -28,6 +28,7 @@ def test_recommender_asset_trains_registers_and_reports(settings, interactions):
     from dagster import materialize
 
     from dagster_project.assets.models import recommender_model
+    from dagster_project.resources import resources_for
     from models.platform import load_interactions
     from models.registry import RECOMMENDER_NAME, load_champion
 
@@ -37,7 +38,7 @@ def test_recommender_asset_trains_registers_and_reports(settings, interactions):
         interactions
     )
 
-    result = materialize([recommender_model])
+    result = materialize([recommender_model], resources=resources_for(data_dir=str(settings.data_dir)))
     assert result.success
     md = result.asset_materializations_for_node("recommender_model")[0].metadata
     assert md["promoted"].value is True and md["version"].value == "1"

@@ -41,14 +41,33 @@ def test_every_asset_has_group_owner_and_kind():
 
 def test_demo_events_asset_materializes(data_dir):
     from dagster_project.assets.foundation import demo_events
-    from dagster_project.resources import PlatformSettings
+    from dagster_project.resources import resources_for
 
     result = materialize(
         [demo_events],
-        resources={"platform": PlatformSettings(data_dir=str(data_dir))},
+        resources=resources_for(data_dir=str(data_dir)),
         run_config={"ops": {"demo_events": {"config": {"scale": 1, "days": 2}}}},
     )
     assert result.success
     md = result.asset_materializations_for_node("demo_events")[0].metadata
     assert md["rows"].value > 1_000
     assert list((data_dir / "lake" / "events").rglob("part-*.jsonl"))
+
+
+ENGINE_KEYS = {"platform", "spark", "flink", "feast", "mlflow", "qdrant", "event_log", "database"}
+
+
+def test_definitions_bind_every_engine_resource(monkeypatch):
+    """Both code locations bind every resource key; the prod one loads with no SUUUPRA_* service set."""
+    from dagster import Definitions
+
+    from dagster_project.definitions import defs
+    from dagster_project.resources import PROD_ENV_VARS
+
+    for var in PROD_ENV_VARS:
+        monkeypatch.delenv(var, raising=False)
+    from dagster_project.definitions_prod import defs as prod_defs
+
+    for d in (defs, prod_defs):
+        Definitions.validate_loadable(d)  # every resource an asset, check or sensor asks for is bound
+        assert set(d.resources) == ENGINE_KEYS

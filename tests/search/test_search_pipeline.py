@@ -27,6 +27,7 @@ def test_dagster_assets_crawl_index_and_check_on_tutorial_subset(
     from dagster import materialize
 
     from dagster_project.assets.search import ASSET_CHECKS, ASSETS
+    from dagster_project.resources import resources_for
     from rag import search
     from rag.store import close_clients
     from suuupra.settings import reset_settings_cache
@@ -45,7 +46,8 @@ def test_dagster_assets_crawl_index_and_check_on_tutorial_subset(
             }
         }
     }
-    result = materialize([*ASSETS, *ASSET_CHECKS], run_config=run_config)
+    resources = resources_for(data_dir=str(data_dir))
+    result = materialize([*ASSETS, *ASSET_CHECKS], run_config=run_config, resources=resources)
     assert result.success
     crawl_meta = result.asset_materializations_for_node("python_docs_pages")[0].metadata
     assert crawl_meta["rows"].value == 3 and crawl_meta["truncated"].value is True
@@ -60,7 +62,7 @@ def test_dagster_assets_crawl_index_and_check_on_tutorial_subset(
     assert all(h.section and h.tags == ("tutorial",) for h in hits)
 
     # re-materialising is incremental: every page is a 304 / unchanged hash, nothing re-embedded
-    again = materialize([*ASSETS], run_config=run_config)
+    again = materialize([*ASSETS], run_config=run_config, resources=resources)
     meta = again.asset_materializations_for_node("docs_search_index")[0].metadata
     assert meta["documents_unchanged"].value == 3 and meta["chunks_upserted"].value == 0
 

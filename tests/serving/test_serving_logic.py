@@ -143,15 +143,16 @@ def _check_sensor_follows_the_alias() -> None:
     from dagster import RunRequest, SkipReason, build_sensor_context
 
     from dagster_project.assets.serving import serving_champion_sensor
-    from dagster_project.resources import PlatformSettings
+    from dagster_project.resources import resources_for
     from serving.lifecycle import champion_versions
 
     assert champion_versions() == {"suuupra-recommender": "2", "suuupra-fraud": None}
-    ctx = build_sensor_context(resources={"platform": PlatformSettings()})
-    first = serving_champion_sensor(ctx)
+    resources = {"mlflow": resources_for()["mlflow"]}  # from the environment, like the test's settings
+    with build_sensor_context(resources=resources) as ctx:
+        first = serving_champion_sensor(ctx)
     assert isinstance(first, RunRequest) and "suuupra-recommender=2" in first.run_key
-    ctx2 = build_sensor_context(cursor=ctx.cursor, resources={"platform": PlatformSettings()})
-    assert isinstance(serving_champion_sensor(ctx2), SkipReason)
+    with build_sensor_context(cursor=ctx.cursor, resources=resources) as ctx2:
+        assert isinstance(serving_champion_sensor(ctx2), SkipReason)
 
 
 def test_serve_configs_validate_and_build(data_dir):

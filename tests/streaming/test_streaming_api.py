@@ -218,7 +218,7 @@ def test_job_summary_and_dagster_asset(api, clip240: Path, data_dir: Path,
 
     from apps_api.db import utcnow
     from dagster_project.assets.streaming import ASSET_CHECKS, ASSETS
-    from dagster_project.resources import PlatformSettings
+    from dagster_project.resources import resources_for
 
     api.user("teacher", "instructor")
     job_id = api.upload_chunked("teacher", clip240).json()["asset"]["job"]["id"]
@@ -226,7 +226,7 @@ def test_job_summary_and_dagster_asset(api, clip240: Path, data_dir: Path,
         j = s.get(TranscodeJob, job_id)
         j.status, j.heartbeat_at = "running", utcnow() - timedelta(hours=5)
     monkeypatch.setenv("SUUUPRA_DATABASE_URL", api.state.db.url)
-    res = materialize([*ASSETS, *ASSET_CHECKS], resources={"platform": PlatformSettings(data_dir=str(data_dir))})
+    res = materialize([*ASSETS, *ASSET_CHECKS], resources=resources_for(data_dir=str(data_dir)))
     mat = res.asset_materializations_for_node("streaming_transcode_health")[0]
     assert mat.metadata["rows"].value == 1 and mat.metadata["stale_running"].value == 1
     (check,) = res.get_asset_check_evaluations()
