@@ -7,26 +7,15 @@ the row counts, without a separate dashboard.
 
 from __future__ import annotations
 
-import base64
-import io
 from typing import Any
 
 import pandas as pd
 
+# One implementation of the data-URI image helpers, in the models package (which the
+# Dagster project depends on); re-exported here for the asset modules.
+from models.evaluation.plots import figure_markdown, png_markdown
 
-def png_markdown(png: bytes, alt: str) -> str:
-    """A PNG as an inline Markdown image (data URI)."""
-    return f"![{alt}](data:image/png;base64,{base64.b64encode(png).decode()})"
-
-
-def figure_markdown(fig: Any, alt: str) -> str:
-    """PNG-encode a matplotlib figure into a Markdown image (and close it)."""
-    import matplotlib.pyplot as plt
-
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=90, bbox_inches="tight")
-    plt.close(fig)
-    return png_markdown(buf.getvalue(), alt)
+__all__ = ["figure_markdown", "new_figure", "png_markdown", "preview_markdown"]
 
 
 def new_figure(width: float = 7.0, height: float = 3.5) -> tuple[Any, Any]:

@@ -81,12 +81,21 @@ def bench_recsys(
 
 @bench_app.command("fraud")
 def bench_fraud(
-    n_models: int = typer.Option(3, help="Torch seed-ensemble size (1 = a single MLP)."),
-    max_epochs: int = typer.Option(
-        30, help="Upper bound on epochs per member (early stopping on validation PR-AUC)."
+    n_models: int | None = typer.Option(
+        None, help="Torch seed-ensemble size (1 = a single MLP). Default: FRAUD_PRESET."
     ),
-    neg_sample_rate: float = typer.Option(
-        0.1, help="Share of negatives each epoch sees (all positives always); <1 = much cheaper epochs."
+    max_epochs: int | None = typer.Option(
+        None,
+        help="Upper bound on epochs per member (early stopping on validation PR-AUC). Default: FRAUD_PRESET.",
+    ),
+    neg_sample_rate: float | None = typer.Option(
+        None,
+        help="Share of negatives each epoch sees (all positives always); <1 = much cheaper epochs. "
+        "Default: FRAUD_PRESET.",
+    ),
+    time_of_day: bool | None = typer.Option(
+        None,
+        help="Add hour-of-day sin/cos features (from Time) for all models. Default: FRAUD_TIME_OF_DAY.",
     ),
     seed: int = typer.Option(42, help="Split and model seed."),
     baselines: bool = typer.Option(
@@ -101,15 +110,25 @@ def bench_fraud(
     from models.datasets import DatasetUnavailable
     from suuupra.cli.app import CLIError
 
-    if n_models < 1 or max_epochs < 1:
+    if (n_models is not None and n_models < 1) or (max_epochs is not None and max_epochs < 1):
         raise CLIError("--n-models and --max-epochs must be at least 1")
-    if not 0 < neg_sample_rate <= 1:
+    if neg_sample_rate is not None and not 0 < neg_sample_rate <= 1:
         raise CLIError("--neg-sample-rate must be in (0, 1]")
+    overrides = {
+        k: v
+        for k, v in {
+            "n_models": n_models,
+            "max_epochs": max_epochs,
+            "neg_sample_rate": neg_sample_rate,
+        }.items()
+        if v is not None
+    }
     console = Console()
     try:
         res = run_fraud_benchmark(
-            {"n_models": n_models, "max_epochs": max_epochs, "neg_sample_rate": neg_sample_rate},
+            overrides,
             seed=seed,
+            time_of_day=time_of_day,
             baselines=baselines,
             log=lambda m: console.print(f"[dim]{m}[/]"),
         )

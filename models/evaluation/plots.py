@@ -81,13 +81,23 @@ def recsys_metrics_plot(results: Mapping[str, Mapping[str, float]], k: int = 10)
     return fig
 
 
-def figure_png(fig) -> bytes:
+def figure_png(fig, *, tight: bool = False) -> bytes:
+    """PNG-encode a matplotlib figure (and close it); ``tight`` trims the white margins."""
     buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=90)
+    fig.savefig(buf, format="png", dpi=90, bbox_inches="tight" if tight else None)
     _plt().close(fig)
     return buf.getvalue()
 
 
+def png_markdown(png: bytes, alt: str = "plot") -> str:
+    """A PNG as an inline Markdown image (data URI): Dagster ``MetadataValue.md`` renders it."""
+    return f"![{alt}](data:image/png;base64,{base64.b64encode(png).decode()})"
+
+
 def figure_markdown(fig, alt: str = "plot") -> str:
-    """Markdown image with the PNG inlined (Dagster ``MetadataValue.md``)."""
-    return f"![{alt}](data:image/png;base64,{base64.b64encode(figure_png(fig)).decode()})"
+    """PNG-encode a matplotlib figure (tight margins, closes it) into an inline Markdown image.
+
+    The one implementation: ``dagster_project.plots`` re-exports this and ``png_markdown``
+    (the Dagster project depends on ``models``, never the other way round).
+    """
+    return png_markdown(figure_png(fig, tight=True), alt)

@@ -37,6 +37,15 @@ class FraudParams:
     # <1: each epoch sees all positives and a fresh random share of negatives (cheap epochs on
     # CPU); pos_weight is scaled by the same rate so the expected loss equals the full data's.
     neg_sample_rate: float = 1.0
+    # "standard": log1p for skewed non-negative columns + mean/std + clip; "quantile": rank-Gauss
+    # (empirical CDF -> normal inverse CDF, fitted on the training slice), see preprocess.py
+    numeric_transform: str = "standard"
+    # "constant", "cosine" (annealed per epoch over max_epochs) or "onecycle" (per step:
+    # warm-up to lr over the first 30% of max_epochs, then cosine down)
+    lr_schedule: str = "constant"
+    # >1: each member's weights are the mean of its ``average_top_k`` best epochs by
+    # validation PR-AUC (checkpoint averaging, a cheap SWA) instead of the single best
+    average_top_k: int = 1
     val_fraction: float = 0.15  # held out of the training frame: early stopping, calibration, policy
     min_category_count: int = 5
     categorical: list[str] | None = None  # None: infer from dtype (object/category/bool)

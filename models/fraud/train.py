@@ -75,6 +75,33 @@ def stratified_split(y: np.ndarray, fraction: float, seed: int) -> tuple[np.ndar
     return np.sort(np.concatenate(train_idx)), np.sort(np.concatenate(held_idx))
 
 
+def _check_params(p: FraudParams) -> None:
+    from models.fraud.preprocess import TRANSFORMS
+
+    if p.numeric_transform not in TRANSFORMS:
+        raise TrainingInputError(
+            f"numeric_transform {p.numeric_transform!r}: choose one of {list(TRANSFORMS)}"
+        )
+    if p.lr_schedule not in SCHEDULES:
+        raise TrainingInputError(f"lr_schedule {p.lr_schedule!r}: choose one of {list(SCHEDULES)}")
+    if p.average_top_k < 1:
+        raise TrainingInputError(f"average_top_k must be at least 1, got {p.average_top_k}")
+
+
+SCHEDULES = ("constant", "cosine", "onecycle")
+
+
+def _average_states(states: list[dict[str, Any]]) -> dict[str, Any]:
+    """Element-wise mean of state dicts (integer buffers such as BatchNorm's counter: first)."""
+    out = {}
+    for key, value in states[0].items():
+        if value.is_floating_point():
+            out[key] = sum(s[key] for s in states) / len(states)
+        else:
+            out[key] = value.clone()
+    return out
+
+
 def train_fraud_model(
     df: pd.DataFrame,
     label: str,
@@ -86,13 +113,14 @@ def train_fraud_model(
     import torch
 
     p = FraudParams.from_any(params)
+    _check_params(p)
     features = list(features)
     y = validate_training_frame(df, label, features)
     numeric, categorical = split_categorical(df, features, p.categorical)
     started = time.perf_counter()
     tr_idx, va_idx = stratified_split(y, p.val_fraction, p.seed)
     df_tr, df_va = df.iloc[tr_idx], df.iloc[va_idx]
-    pre = Preprocessor.fit(df_tr, numeric, categorical, p.min_category_count)
+    pre = Preprocessor.fit(df_tr, numeric, categorical, p.min_category_count, p.numeric_transform)
 
     torch.set_num_threads(max(1, p.num_threads))
     x_num = torch.from_numpy(pre.numeric_matrix(df_tr))
@@ -167,7 +195,17 @@ def _fit_one(
     pos_idx = torch.nonzero(y_tr > 0.5).squeeze(1)
     neg_idx = torch.nonzero(y_tr <= 0.5).squeeze(1)
     n_neg = max(1, int(round(rate * len(neg_idx))))
+    rows_per_epoch = len(pos_idx) + n_neg if rate < 1.0 else len(y_tr)
+    steps_per_epoch = max(1, -(-rows_per_epoch // p.batch_size))
+    sched: Any = None
+    if p.lr_schedule == "cosine":
+        sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=p.max_epochs)
+    elif p.lr_schedule == "onecycle":
+        sched = torch.optim.lr_scheduler.OneCycleLR(
+            opt, max_lr=p.lr, total_steps=p.max_epochs * steps_per_epoch + 1, pct_start=0.3
+        )
     best, best_state, history, stale = -1.0, copy.deepcopy(net.state_dict()), [], 0
+    top: list[tuple[float, int, dict[str, Any]]] = []  # (val score, epoch, state), best first
     epochs = range(p.max_epochs)
     if progress:
         from tqdm import tqdm
@@ -189,16 +227,25 @@ def _fit_one(
             loss = loss_fn(net(x_num[idx], x_cat[idx]), y_tr[idx])
             loss.backward()
             opt.step()
+            if p.lr_schedule == "onecycle":
+                sched.step()
+        if p.lr_schedule == "cosine":
+            sched.step()
         net.eval()
         with torch.no_grad():
             val_score = float(average_precision_score(y_va, net(v_num, v_cat).numpy()))
         history.append(round(val_score, 5))
+        if p.average_top_k > 1:
+            top.append((val_score, len(history), copy.deepcopy(net.state_dict())))
+            top = sorted(top, key=lambda t: (-t[0], t[1]))[: p.average_top_k]
         if val_score > best + 1e-5:
             best, best_state, stale = val_score, copy.deepcopy(net.state_dict()), 0
         else:
             stale += 1
             if stale >= p.patience:
                 break
+    if len(top) > 1:
+        return _average_states([t[2] for t in top]), history
     return best_state, history
 
 

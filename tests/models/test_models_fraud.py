@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -115,3 +117,83 @@ def test_negative_subsampling_is_deterministic_and_still_learns(split):
     np.testing.assert_array_equal(a.predict_proba(test), b.predict_proba(test))
     assert len(a.state_dicts) == 2
     assert fraud_metrics(test["is_fraud"].to_numpy(), a.predict_proba(test))["roc_auc"] > 0.8
+
+
+def test_quantile_transform_round_trips_and_keeps_unseen_extremes_in_range():
+    from models.fraud.preprocess import QUANTILE_Z, Preprocessor
+
+    rng = np.random.default_rng(0)
+    train = pd.DataFrame(
+        {
+            "heavy": rng.standard_cauchy(5000),  # heavy tails: mean/std would be useless
+            "zeros": np.r_[np.zeros(3000), rng.exponential(size=2000)],  # a big tie at 0
+            "const": np.ones(5000),
+        }
+    )
+    pre = Preprocessor.fit(train, list(train.columns), [], transform="quantile")
+    x = pre.numeric_matrix(train)
+    assert np.isfinite(x).all() and np.abs(x).max() <= QUANTILE_Z + 1e-6
+    assert abs(x[:, 0].mean()) < 0.05 and abs(x[:, 0].std() - 1) < 0.05  # ~N(0, 1)
+    assert np.all(x[:, 2] == 0)
+    order = np.argsort(train["heavy"].to_numpy())
+    assert np.all(np.diff(x[order, 0]) >= 0)  # monotone: ranks are kept
+    # unseen extremes and missing values: clipped to the end knots / imputed, never inf or nan
+    new = pd.DataFrame({"heavy": [1e12, -1e12, np.nan], "zeros": [1e9, -3.0, 0.0], "const": [9.0, -9.0, 1.0]})
+    out = pre.numeric_matrix(new)
+    assert np.isfinite(out).all() and np.abs(out).max() <= QUANTILE_Z + 1e-6
+    assert out[0, 0] == pytest.approx(QUANTILE_Z, rel=1e-5) and out[1, 0] == pytest.approx(
+        -QUANTILE_Z, rel=1e-5
+    )
+    assert out[1, 1] == out[2, 1]  # below the training minimum = the tied minimum
+    again = Preprocessor.from_dict(json.loads(json.dumps(pre.to_dict())))
+    np.testing.assert_array_equal(again.numeric_matrix(new), out)
+    # a preprocessor saved before the option existed still loads as "standard"
+    legacy = {
+        k: v
+        for k, v in Preprocessor.fit(train, ["heavy"], []).to_dict().items()
+        if k not in ("transform", "quantiles")
+    }
+    assert Preprocessor.from_dict(legacy).transform == "standard"
+
+
+def test_quantile_model_with_schedule_and_checkpoint_averaging_saves_and_loads(split, tmp_path):
+    params = {
+        **FAST_FRAUD,
+        "numeric_transform": "quantile",
+        "lr_schedule": "onecycle",
+        "average_top_k": 2,
+        "patience": 8,
+    }
+    a = train_fraud_model(split[0], "is_fraud", FRAUD_FEATURES, params)
+    b = train_fraud_model(split[0], "is_fraud", FRAUD_FEATURES, params)
+    _, test = split
+    np.testing.assert_array_equal(a.predict_proba(test), b.predict_proba(test))
+    assert fraud_metrics(test["is_fraud"].to_numpy(), a.predict_proba(test))["roc_auc"] > 0.8
+    loaded = FraudModel.load(a.save(tmp_path / "quantile"))
+    assert loaded.preprocessor.transform == "quantile" and loaded.params.lr_schedule == "onecycle"
+    np.testing.assert_array_equal(a.predict_proba(test), loaded.predict_proba(test))
+    cosine = train_fraud_model(split[0], "is_fraud", FRAUD_FEATURES, {**FAST_FRAUD, "lr_schedule": "cosine"})
+    assert np.isfinite(cosine.predict_proba(test)).all()
+
+
+@pytest.mark.parametrize(
+    ("bad", "message"),
+    [
+        ({"numeric_transform": "log"}, "numeric_transform"),
+        ({"lr_schedule": "step"}, "lr_schedule"),
+        ({"average_top_k": 0}, "average_top_k"),
+    ],
+)
+def test_bad_new_params_fail_with_a_clear_message(payments, bad, message):
+    with pytest.raises(TrainingInputError, match=message):
+        train_fraud_model(payments.head(200), "is_fraud", FRAUD_FEATURES, {**FAST_FRAUD, **bad})
+
+
+def test_time_of_day_features_are_cyclic():
+    from models.datasets import CREDITCARD_TIME_OF_DAY, add_time_of_day
+
+    df = pd.DataFrame({"Time": [0.0, 6 * 3600.0, 86400.0 - 1, 86400.0 + 12 * 3600.0]})
+    out = add_time_of_day(df)
+    assert list(out.columns) == ["Time", *CREDITCARD_TIME_OF_DAY] and "hour_sin" not in df
+    np.testing.assert_allclose(out["hour_sin"], [0, 1, 0, 0], atol=1e-3)
+    np.testing.assert_allclose(out["hour_cos"], [1, 0, 1, -1], atol=1e-3)
