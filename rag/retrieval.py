@@ -19,6 +19,12 @@ Mode = Literal["hybrid", "dense", "bm25"]
 FILTER_FIELDS = ("course_id", "source", "content_type", "tags", "doc_id")
 MAX_K = 100
 MAX_QUERY_CHARS = 512
+# Reciprocal Rank Fusion: score = sum over retrievers of 1 / (k - 1 + rank). Qdrant's default
+# k=2 lets either retriever's top hit dominate; k=10 with 120 candidates per retriever was the
+# one setting that beat both single retrievers on all three Python-docs query sets of the
+# full-docs index (docs/search.md, "Retrieval evaluation on the full Python docs").
+RRF_K = 10
+MIN_CANDIDATES = 120
 
 
 class InvalidQueryError(ValueError):
@@ -105,7 +111,7 @@ def search(
     client = get_read_client()
     if resolve_alias(client, alias) is None:
         return []
-    n = candidates or max(4 * k, 40)
+    n = candidates or max(4 * k, MIN_CANDIDATES)
     idx, val = query_vector(query)
     sparse_q = models.SparseVector(indices=idx, values=val)
     if mode == "bm25":
@@ -132,7 +138,7 @@ def search(
             models.Prefetch(query=dense_q, using=DENSE, filter=flt, limit=n),
             models.Prefetch(query=sparse_q, using=SPARSE, filter=flt, limit=n),
         ],
-        query=models.FusionQuery(fusion=models.Fusion.RRF),
+        query=models.RrfQuery(rrf=models.Rrf(k=RRF_K)),
         limit=k,
         with_payload=True,
     )
