@@ -33,6 +33,31 @@ SUPPORT_THRESHOLD = 0.5
 _MARKER = MARKER  # same rule as the tutor: code indexing like xs[1] is not a citation
 
 
+# The question set names pages by their canonical docs.python.org URL; an index built by
+# the platform's own crawl serves the same pages from the local docs site.
+CANONICAL_DOCS_ROOT = "https://docs.python.org/3.11/"
+
+
+def docs_page(url: str) -> str:
+    """The page a URL names, independent of where the docs were served from.
+
+    ``https://docs.python.org/3.11/tutorial/controlflow.html`` and
+    ``http://127.0.0.1:8765/tutorial/controlflow.html#pass-statements`` are the same page.
+    """
+    from urllib.parse import urlsplit
+
+    url = url.split("#", 1)[0]
+    if url.startswith(CANONICAL_DOCS_ROOT):
+        return url[len(CANONICAL_DOCS_ROOT) :]
+    return urlsplit(url).path.lstrip("/")
+
+
+def cites_expected(url: str, expected_urls: Sequence[str]) -> bool:
+    """Does a source/citation URL point at (a section of) one of the expected pages?"""
+    page = docs_page(url)
+    return any(page.startswith(docs_page(e)) for e in expected_urls if docs_page(e))
+
+
 @dataclass(slots=True)
 class EvalQuestion:
     id: str
@@ -105,7 +130,7 @@ def rescore(report_path: Path) -> dict[str, Any]:
         r = EvalResult(**row)
         if r.kind == "answer" and r.error is None:
             q = qs[r.id]
-            r.hit = any(any(c["url"].startswith(u) for u in q.expected_urls) for c in r.citations)
+            r.hit = any(cites_expected(c["url"], q.expected_urls) for c in r.citations)
             r.cited_sentences, r.supported_sentences = citation_support(r.answer, r.citations)
         results.append(r)
     return summarize(results)
@@ -139,7 +164,7 @@ def ask(client: Any, q: EvalQuestion, max_tokens: int) -> EvalResult:
     total = time.perf_counter() - t0
     res = EvalResult(q.id, q.kind, q.mode, text, citations, refusal, ttft, total, tokens)
     if q.kind == "answer":
-        res.hit = any(any(c["url"].startswith(u) for u in q.expected_urls) for c in citations)
+        res.hit = any(cites_expected(c["url"], q.expected_urls) for c in citations)
         res.cited_sentences, res.supported_sentences = citation_support(text, citations)
     return res
 

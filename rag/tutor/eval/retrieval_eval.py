@@ -12,7 +12,7 @@ import time
 from collections.abc import Sequence
 from typing import Any
 
-from rag.tutor.eval.harness import EvalQuestion, load_questions
+from rag.tutor.eval.harness import EvalQuestion, cites_expected, load_questions
 
 
 def evaluate_retrieval(questions: Sequence[EvalQuestion] | None = None, pipeline: Any = None) -> dict[str, Any]:
@@ -28,10 +28,10 @@ def evaluate_retrieval(questions: Sequence[EvalQuestion] | None = None, pipeline
         turn = pipe.prepare([{"role": "user", "content": q.question}], mode=q.mode)
         ms.append((time.perf_counter() - t0) * 1000)
         urls = [s.url for s in turn.sources]
-        hit = any(u.startswith(e) for u in urls for e in q.expected_urls)
+        hit = any(cites_expected(u, q.expected_urls) for u in urls)
         if q.kind == "answer":
             hits += hit
-            hit1 += bool(urls) and any(urls[0].startswith(e) for e in q.expected_urls)
+            hit1 += bool(urls) and cites_expected(urls[0], q.expected_urls)
             answered += turn.refusal is None
         else:
             refused += turn.refusal is not None
