@@ -16,12 +16,13 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
-from pathlib import Path
 
 from sqlalchemy import DateTime, Engine, create_engine, event
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
+
+from suuupra.sqlite_files import ensure_sqlite_parent
 
 
 def utcnow() -> datetime:
@@ -56,13 +57,6 @@ class UTCDateTime(TypeDecorator[datetime]):
 
 class Base(DeclarativeBase):
     type_annotation_map = {datetime: UTCDateTime}
-
-
-def ensure_sqlite_parent(url: str) -> None:
-    """Create the folder of a file-backed SQLite URL: a fresh data dir has none yet."""
-    db_file = url.split("///", 1)[1] if url.startswith("sqlite") and "///" in url else ""
-    if db_file and db_file != ":memory:":
-        Path(db_file).parent.mkdir(parents=True, exist_ok=True)
 
 
 def make_engine(url: str) -> Engine:

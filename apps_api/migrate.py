@@ -15,7 +15,7 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, create_engine, pool
 
-from apps_api.db import ensure_sqlite_parent
+from suuupra.sqlite_files import ensure_sqlite_parent
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 FIX_COMMAND = "suuupra db upgrade"

@@ -183,9 +183,9 @@ def train(
 @app.command("champion")
 def champion(name: str = typer.Argument("suuupra-recommender", help="Registered model name.")) -> None:
     """Show which version holds the champion and challenger aliases, and why."""
-    from models.registry import CHALLENGER, CHAMPION, _client, alias_version
+    from models.registry import CHALLENGER, CHAMPION, alias_version, registry_client
 
-    client = _client()
+    client = registry_client()
     table = Table(title=name)
     for col in ("alias", "version", "decision", "reason"):
         table.add_column(col)

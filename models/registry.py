@@ -25,6 +25,8 @@ from typing import Any
 
 import pandas as pd
 
+from suuupra.sqlite_files import ensure_sqlite_parent
+
 RECOMMENDER_NAME = "suuupra-recommender"
 FRAUD_NAME = "suuupra-fraud"
 CHAMPION = "champion"
@@ -56,8 +58,8 @@ def configure_mlflow(experiment: str) -> str:
     settings = get_settings()
     uri = settings.mlflow_tracking_uri or ""
     artifact_location = None
+    ensure_sqlite_parent(uri)
     if uri.startswith("sqlite:///"):
-        Path(uri.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
         artifact_root = settings.data_dir / "mlflow" / "artifacts"
         artifact_root.mkdir(parents=True, exist_ok=True)
         artifact_location = (artifact_root / experiment).as_uri()
@@ -73,12 +75,17 @@ def configure_mlflow(experiment: str) -> str:
     return exp_id
 
 
-def _client():
+def registry_client(uri: str | None = None):
+    """An MLflow tracking + registry client on ``uri`` (default: the platform settings' URI).
+
+    A fresh local SQLite store gets its folder first: MLflow creates the file, not the folder.
+    """
     from mlflow import MlflowClient
 
     from suuupra.settings import get_settings
 
-    uri = get_settings().mlflow_tracking_uri
+    uri = uri or get_settings().mlflow_tracking_uri or ""
+    ensure_sqlite_parent(uri)
     return MlflowClient(tracking_uri=uri, registry_uri=uri)
 
 
@@ -186,7 +193,7 @@ def log_training_run(
                 pip_requirements=requirements,
             )
     version = str(info.registered_model_version)
-    client = _client()
+    client = registry_client()
     client.set_registered_model_alias(name, CHALLENGER, version)
     client.set_model_version_tag(name, version, "feature_service_version", feature_service_version or "none")
     return LoggedModel(run_id=run.info.run_id, name=name, version=version)
@@ -241,7 +248,7 @@ def alias_version(name: str, alias: str) -> str | None:
 
     configure_tracking_only()
     try:
-        return str(_client().get_model_version_by_alias(name, alias).version)
+        return str(registry_client().get_model_version_by_alias(name, alias).version)
     except MlflowException:
         return None
 
@@ -252,8 +259,7 @@ def configure_tracking_only() -> None:
     from suuupra.settings import get_settings
 
     uri = get_settings().mlflow_tracking_uri
-    if uri and uri.startswith("sqlite:///"):
-        Path(uri.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+    ensure_sqlite_parent(uri or "")
     mlflow.set_tracking_uri(uri)
     mlflow.set_registry_uri(uri)
 
@@ -286,7 +292,7 @@ def promote_if_better(
     by more than ``margin`` (absolute, in ``metric`` units), or when there is no champion.
     """
     challenger_version = str(challenger_version)
-    client = _client()
+    client = registry_client()
     challenger = load_version(name, challenger_version)
     c_score = float(evaluate(challenger)[metric])
     champ_version = alias_version(name, CHAMPION)

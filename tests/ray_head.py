@@ -23,13 +23,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parent.parent
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+from serving.tutor_local import REPO, free_port
 
 
 def _wait_for_port(port: int, proc: subprocess.Popen, timeout_s: float) -> None:
@@ -52,7 +46,7 @@ def ray_head(num_cpus: int, log_path: Path, env: dict[str, str] | None = None) -
     The head runs in its own session (process group), so teardown kills exactly
     the processes this test started and nothing of another Ray on the machine.
     """
-    port = _free_port()
+    port = free_port()
     child_env = {**os.environ, **(env or {})}
     # loopback-only test cluster: no token auth (Ray 2.60 turns it on for `ray start`,
     # and an in-process driver would then need the token too)

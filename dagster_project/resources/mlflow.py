@@ -1,6 +1,5 @@
 """MLflow: experiment tracking and the champion/challenger model registry (``models``)."""
 
-from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar
 
 from pydantic import Field
@@ -25,9 +24,6 @@ class MLflowResource(EngineResource):
 
     def client(self) -> "MlflowClient":
         """A registry client on this resource's URI (a fresh SQLite store gets its folder first)."""
-        from mlflow import MlflowClient
+        from models.registry import registry_client
 
-        uri = str(self.settings().mlflow_tracking_uri)
-        if uri.startswith("sqlite:///"):  # MLflow creates the file, not its folder
-            Path(uri.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
-        return MlflowClient(tracking_uri=uri, registry_uri=uri)
+        return registry_client(str(self.settings().mlflow_tracking_uri))

@@ -75,6 +75,9 @@ def stratified_split(y: np.ndarray, fraction: float, seed: int) -> tuple[np.ndar
     return np.sort(np.concatenate(train_idx)), np.sort(np.concatenate(held_idx))
 
 
+SCHEDULES = ("constant", "cosine", "onecycle")
+
+
 def _check_params(p: FraudParams) -> None:
     from models.fraud.preprocess import TRANSFORMS
 
@@ -86,9 +89,6 @@ def _check_params(p: FraudParams) -> None:
         raise TrainingInputError(f"lr_schedule {p.lr_schedule!r}: choose one of {list(SCHEDULES)}")
     if p.average_top_k < 1:
         raise TrainingInputError(f"average_top_k must be at least 1, got {p.average_top_k}")
-
-
-SCHEDULES = ("constant", "cosine", "onecycle")
 
 
 def _average_states(states: list[dict[str, Any]]) -> dict[str, Any]:

@@ -8,7 +8,6 @@ in this temp data dir, so fraud answers exercise the documented fallback.
 from __future__ import annotations
 
 import asyncio
-import socket
 import threading
 import time
 import uuid
@@ -29,6 +28,8 @@ from serving_test_models import (
     train_small_recommender,
 )
 
+from serving.tutor_local import free_port
+
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(300)]
 
 UNPUBLISHED = course_id(8)
@@ -46,12 +47,6 @@ def _config(settings, deployments=None) -> dict:
          "user_config": {"poll_interval_s": 1.0, "max_batch_size": 16, "batch_wait_timeout_s": 0.005}},
     ]
     return runtime.platform_config(settings, APP_ARGS, tutor=False, deployments=deps)  # the most popular course in the training data
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _payment(**over):
@@ -82,7 +77,7 @@ def serve_app(tmp_path_factory):
 
     data = tmp_path_factory.mktemp("serving") / "data"
     data.mkdir()
-    port = _free_port()
+    port = free_port()
     mp = pytest.MonkeyPatch()
     mp.setenv("SUUUPRA_DATA_DIR", str(data))
     mp.setenv("SUUUPRA_PROFILE", "local")

@@ -55,7 +55,7 @@ def docs_page(url: str) -> str:
 def cites_expected(url: str, expected_urls: Sequence[str]) -> bool:
     """Does a source/citation URL point at (a section of) one of the expected pages?"""
     page = docs_page(url)
-    return any(page.startswith(docs_page(e)) for e in expected_urls if docs_page(e))
+    return any(page.startswith(expected) for expected in map(docs_page, expected_urls) if expected)
 
 
 @dataclass(slots=True)
