@@ -98,6 +98,11 @@ def bench_fraud(
         help="Add hour-of-day sin/cos features (from Time) for all models. Default: FRAUD_TIME_OF_DAY.",
     ),
     seed: int = typer.Option(42, help="Split and model seed."),
+    repeats: int = typer.Option(
+        1,
+        help="Also score N-1 further splits (seeds seed+1, ...) and report mean/std per model "
+        "plus paired torch-minus-baseline differences (JSON: models_fraud_creditcard_repeats.json).",
+    ),
     baselines: bool = typer.Option(
         True, help="Also train logistic regression and LightGBM on the same split."
     ),
@@ -114,6 +119,8 @@ def bench_fraud(
         raise CLIError("--n-models and --max-epochs must be at least 1")
     if neg_sample_rate is not None and not 0 < neg_sample_rate <= 1:
         raise CLIError("--neg-sample-rate must be in (0, 1]")
+    if repeats < 1:
+        raise CLIError("--repeats must be at least 1 (1 = the single seed-42 split)")
     overrides = {
         k: v
         for k, v in {
@@ -124,6 +131,9 @@ def bench_fraud(
         if v is not None
     }
     console = Console()
+    if repeats > 1:
+        _fraud_repeats(console, [seed + i for i in range(repeats)], overrides, time_of_day, baselines, out)
+        return
     try:
         res = run_fraud_benchmark(
             overrides,
@@ -155,6 +165,49 @@ def bench_fraud(
         f"vs approve-all {cost['cost_approve_all']:.0f}"
     )
     console.print(f"written: {_write('models_fraud_creditcard', res, out)}")
+
+
+def _fraud_repeats(
+    console: Console,
+    seeds: list[int],
+    overrides: dict[str, Any],
+    time_of_day: bool | None,
+    baselines: bool,
+    out: Path | None,
+) -> None:
+    from models.bench import run_fraud_repeats
+    from models.datasets import DatasetUnavailable
+    from suuupra.cli.app import CLIError
+
+    try:
+        res = run_fraud_repeats(
+            seeds,
+            overrides,
+            baselines=baselines,
+            log=lambda m: console.print(f"[dim]{m}[/]"),
+            time_of_day=time_of_day,
+        )
+    except DatasetUnavailable as exc:
+        raise CLIError(str(exc)) from exc
+    models = [row["model"] for row in res["per_seed"][0]["rows"]]
+    per_seed = Table(title=f"ULB credit-card fraud: test PR-AUC on {len(seeds)} stratified 80/20 splits")
+    per_seed.add_column("seed")
+    per_seed.add_column("test frauds", justify="right")
+    for m in models:
+        per_seed.add_column(m, justify="right")
+    for run, frauds in zip(res["per_seed"], res["test_frauds"], strict=True):
+        per_seed.add_row(str(run["seed"]), str(frauds), *[_f(r["pr_auc"]) for r in run["rows"]])
+    summary = res["summary"]
+    per_seed.add_row("mean", "", *[_f(summary[m]["pr_auc"]["mean"]) for m in models], style="bold")
+    per_seed.add_row("std", "", *[_f(summary[m]["pr_auc"]["std"]) for m in models], style="dim")
+    console.print(per_seed)
+    for name, d in res["paired"].items():
+        console.print(
+            f"{name}: {d['mean']:+.4f} ± {d['std']:.4f} (torch ahead on {d['wins']}/{d['of']} splits)"
+        )
+    lo, hi = res["reference"]["pr_auc_range"]
+    console.print(f"published XGBoost PR-AUC: {lo:.3f}-{hi:.3f}")
+    console.print(f"written: {_write('models_fraud_creditcard_repeats', res, out)}")
 
 
 @app.command("train")

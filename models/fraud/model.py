@@ -46,6 +46,15 @@ class FraudParams:
     # >1: each member's weights are the mean of its ``average_top_k`` best epochs by
     # validation PR-AUC (checkpoint averaging, a cheap SWA) instead of the single best
     average_top_k: int = 1
+    # "none" (raw inputs), "periodic" (PLR) or "piecewise" (PLE over ``n_bins`` quantile bins
+    # of the training slice): learned per-feature embeddings of the numerics, see net.py
+    numeric_embedding: str = "none"
+    numeric_embedding_dim: int = 16
+    periodic_sigma: float = 0.1  # init scale of the periodic frequencies (inputs are ~N(0, 1))
+    n_bins: int = 48
+    # True: member m validates on fold m of an n_models-fold split (k-fold bagging; calibration
+    # on out-of-fold logits of every row) instead of all sharing one val_fraction hold-out
+    cross_fit: bool = False
     val_fraction: float = 0.15  # held out of the training frame: early stopping, calibration, policy
     min_category_count: int = 5
     categorical: list[str] | None = None  # None: infer from dtype (object/category/bool)
@@ -79,6 +88,7 @@ class FraudModel:
     calibration: tuple[float, float]  # Platt: p = sigmoid(a * logit + b)
     policy: DecisionPolicy
     metadata: dict[str, Any] = field(default_factory=dict)
+    bins: list[list[float]] | None = None  # numeric bin edges, for piecewise embeddings
 
     def __post_init__(self) -> None:
         self._nets: list[Any] | None = None
@@ -86,15 +96,12 @@ class FraudModel:
     # ------------------------------------------------------------------ scoring
     def _networks(self) -> list[Any]:
         if self._nets is None:
-            from models.fraud.net import FraudNet
+            from models.fraud.net import build_net
 
             nets = []
             for state in self.state_dicts:
-                net = FraudNet(
-                    len(self.preprocessor.numeric),
-                    self.preprocessor.cardinalities(),
-                    self.params.hidden,
-                    self.params.dropout,
+                net = build_net(
+                    self.params, len(self.preprocessor.numeric), self.preprocessor.cardinalities(), self.bins
                 )
                 net.load_state_dict(state)
                 net.eval()
@@ -206,6 +213,7 @@ class FraudModel:
             "calibration": list(self.calibration),
             "policy": self.policy.to_dict(),
             "metadata": self.metadata,
+            "bins": self.bins,
         }
         (path / "model.json").write_text(json.dumps(meta, default=str, indent=1))
         return path
@@ -229,4 +237,5 @@ class FraudModel:
             calibration=(float(meta["calibration"][0]), float(meta["calibration"][1])),
             policy=DecisionPolicy(**meta["policy"]),
             metadata=meta.get("metadata", {}),
+            bins=meta.get("bins"),
         )

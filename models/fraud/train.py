@@ -87,6 +87,14 @@ def _check_params(p: FraudParams) -> None:
         )
     if p.lr_schedule not in SCHEDULES:
         raise TrainingInputError(f"lr_schedule {p.lr_schedule!r}: choose one of {list(SCHEDULES)}")
+    from models.fraud.net import NUMERIC_EMBEDDINGS
+
+    if p.numeric_embedding not in NUMERIC_EMBEDDINGS:
+        raise TrainingInputError(
+            f"numeric_embedding {p.numeric_embedding!r}: choose one of {list(NUMERIC_EMBEDDINGS)}"
+        )
+    if p.cross_fit and p.n_models < 2:
+        raise TrainingInputError("cross_fit needs n_models >= 2 (one validation fold per member)")
     if p.average_top_k < 1:
         raise TrainingInputError(f"average_top_k must be at least 1, got {p.average_top_k}")
 
@@ -100,6 +108,26 @@ def _average_states(states: list[dict[str, Any]]) -> dict[str, Any]:
         else:
             out[key] = value.clone()
     return out
+
+
+def member_splits(y: np.ndarray, p: FraudParams) -> list[tuple[np.ndarray, np.ndarray]]:
+    """(train, validation) row indices per ensemble member.
+
+    Default: every member shares one stratified ``val_fraction`` hold-out. ``cross_fit``:
+    member ``m`` holds out fold ``m`` of a stratified ``n_models``-fold split, so the
+    ensemble learns from every row and every row gets an out-of-fold score for
+    calibration (k-fold bagging, as in AutoGluon).
+    """
+    if not p.cross_fit:
+        return [stratified_split(y, p.val_fraction, p.seed)] * p.n_models
+    from sklearn.model_selection import StratifiedKFold
+
+    if y.sum() < p.n_models or (1 - y).sum() < p.n_models:
+        raise TrainingInputError(
+            f"cross_fit with n_models={p.n_models} needs at least {p.n_models} examples of each class"
+        )
+    folds = StratifiedKFold(p.n_models, shuffle=True, random_state=p.seed).split(np.zeros(len(y)), y)
+    return [(np.sort(tr), np.sort(va)) for tr, va in folds]
 
 
 def train_fraud_model(
@@ -118,24 +146,42 @@ def train_fraud_model(
     y = validate_training_frame(df, label, features)
     numeric, categorical = split_categorical(df, features, p.categorical)
     started = time.perf_counter()
-    tr_idx, va_idx = stratified_split(y, p.val_fraction, p.seed)
-    df_tr, df_va = df.iloc[tr_idx], df.iloc[va_idx]
-    pre = Preprocessor.fit(df_tr, numeric, categorical, p.min_category_count, p.numeric_transform)
+    splits = member_splits(y, p)
+    # one shared split: the preprocessor sees only its training rows; cross-fit members
+    # jointly train on every row, so it is fitted on the whole frame (an unsupervised,
+    # label-free transform)
+    fit_idx = splits[0][0] if not p.cross_fit else np.arange(len(y))
+    pre = Preprocessor.fit(df.iloc[fit_idx], numeric, categorical, p.min_category_count, p.numeric_transform)
 
     torch.set_num_threads(max(1, p.num_threads))
-    x_num = torch.from_numpy(pre.numeric_matrix(df_tr))
-    x_cat = torch.from_numpy(pre.categorical_matrix(df_tr))
-    y_tr = torch.from_numpy(y[tr_idx].astype(np.float32))
-    v_num = torch.from_numpy(pre.numeric_matrix(df_va))
-    v_cat = torch.from_numpy(pre.categorical_matrix(df_va))
-    y_va = y[va_idx]
+    x_all = torch.from_numpy(pre.numeric_matrix(df))
+    c_all = torch.from_numpy(pre.categorical_matrix(df))
+    y_all = torch.from_numpy(y.astype(np.float32))
+    bins = None
+    if p.numeric_embedding == "piecewise" and x_all.shape[1]:
+        from models.fraud.net import quantile_bins
 
-    ratio = float((1 - y[tr_idx]).sum() / max(y[tr_idx].sum(), 1))
+        bins = quantile_bins(x_all[torch.from_numpy(fit_idx)], p.n_bins)
+
+    ratio = float((1 - y[fit_idx]).sum() / max(y[fit_idx].sum(), 1))
     pw = {"sqrt": np.sqrt(ratio), "balanced": ratio}.get(p.pos_weight, p.pos_weight)  # type: ignore[arg-type]
     states, histories = [], []
-    for member in range(p.n_models):
+    held_logits = np.zeros(len(y))  # cross-fit: out-of-fold logit of each row
+    for member, (tr_idx, va_idx) in enumerate(splits):
+        t, v = torch.from_numpy(tr_idx), torch.from_numpy(va_idx)
         state, history = _fit_one(
-            p, pre, x_num, x_cat, y_tr, v_num, v_cat, y_va, float(pw), p.seed + 1000 * member, progress
+            p,
+            pre,
+            bins,
+            x_all[t],
+            c_all[t],
+            y_all[t],
+            x_all[v],
+            c_all[v],
+            y[va_idx],
+            float(pw),
+            p.seed + 1000 * member,
+            progress,
         )
         states.append(state)
         histories.append(history)
@@ -147,16 +193,31 @@ def train_fraud_model(
         state_dicts=states,
         calibration=(1.0, 0.0),
         policy=DecisionPolicy(0.5, 0.9),
+        bins=bins,
     )
-    val_logits = model.raw_logits(df_va)
-    model.calibration = _platt(val_logits, y_va)
-    val_proba = model.predict_proba(df_va)
+    if p.cross_fit:
+        # calibrate and pick thresholds on out-of-fold logits: every labelled row, each
+        # scored by the member that never trained on it (the ensemble mean of all members
+        # is a little sharper than one member, so probabilities err slightly conservative)
+        for net, (_, va_idx) in zip(model._networks(), splits, strict=True):
+            v = torch.from_numpy(va_idx)
+            with torch.no_grad():
+                held_logits[va_idx] = net(x_all[v], c_all[v]).numpy()
+        va_all = np.arange(len(y))
+    else:
+        va_all = splits[0][1]
+        held_logits = model.raw_logits(df.iloc[va_all])
+    y_va = y[va_all]
+    model.calibration = _platt(held_logits, y_va)
+    a, b = model.calibration
+    val_proba = 1.0 / (1.0 + np.exp(-(a * held_logits + b)))
     model.policy = DecisionPolicy.choose(y_va, val_proba, p.target_precision, p.target_review_rate)
     from models.evaluation.fraud import fraud_metrics
 
     model.metadata = {
-        "n_train": int(len(tr_idx)),
-        "n_val": int(len(va_idx)),
+        "n_train": int(len(splits[0][0])) if not p.cross_fit else int(len(y)),
+        "n_val": int(len(va_all)),
+        "cross_fit": p.cross_fit,
         "positive_rate": float(y.mean()),
         "pos_weight": float(pw),
         "epochs": [len(h) for h in histories],
@@ -170,6 +231,7 @@ def train_fraud_model(
 def _fit_one(
     p: FraudParams,
     pre: Preprocessor,
+    bins: list[list[float]] | None,
     x_num: Any,
     x_cat: Any,
     y_tr: Any,
@@ -183,10 +245,10 @@ def _fit_one(
     import torch
     from sklearn.metrics import average_precision_score
 
-    from models.fraud.net import FraudNet, init_bias
+    from models.fraud.net import build_net, init_bias
 
     torch.manual_seed(seed)
-    net = FraudNet(x_num.shape[1], pre.cardinalities(), p.hidden, p.dropout)
+    net = build_net(p, x_num.shape[1], pre.cardinalities(), bins)
     init_bias(net, float(y_tr.mean().clamp(1e-4, 0.5)))
     opt = torch.optim.AdamW(net.parameters(), lr=p.lr, weight_decay=p.weight_decay)
     rate = min(max(p.neg_sample_rate, 1e-4), 1.0)

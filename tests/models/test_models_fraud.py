@@ -182,6 +182,8 @@ def test_quantile_model_with_schedule_and_checkpoint_averaging_saves_and_loads(s
         ({"numeric_transform": "log"}, "numeric_transform"),
         ({"lr_schedule": "step"}, "lr_schedule"),
         ({"average_top_k": 0}, "average_top_k"),
+        ({"numeric_embedding": "fourier"}, "numeric_embedding"),
+        ({"cross_fit": True, "n_models": 1}, "cross_fit needs n_models >= 2"),
     ],
 )
 def test_bad_new_params_fail_with_a_clear_message(payments, bad, message):
@@ -197,3 +199,61 @@ def test_time_of_day_features_are_cyclic():
     assert list(out.columns) == ["Time", *CREDITCARD_TIME_OF_DAY] and "hour_sin" not in df
     np.testing.assert_allclose(out["hour_sin"], [0, 1, 0, 0], atol=1e-3)
     np.testing.assert_allclose(out["hour_cos"], [1, 0, 1, -1], atol=1e-3)
+
+
+@pytest.mark.parametrize("embedding", ["periodic", "piecewise"])
+def test_numeric_embeddings_learn_and_round_trip(split, tmp_path, embedding):
+    params = {**FAST_FRAUD, "numeric_transform": "quantile", "numeric_embedding": embedding, "n_bins": 16}
+    a = train_fraud_model(split[0], "is_fraud", FRAUD_FEATURES, params)
+    _, test = split
+    y = test["is_fraud"].to_numpy()
+    assert fraud_metrics(y, a.predict_proba(test))["roc_auc"] > 0.8
+    net = a._networks()[0]
+    assert net.numeric_embedding is not None and (a.bins is not None) == (embedding == "piecewise")
+    loaded = FraudModel.load(a.save(tmp_path / embedding))
+    np.testing.assert_array_equal(a.predict_proba(test), loaded.predict_proba(test))
+    # reason codes still come from gradients through the embedding
+    assert all(
+        code.split("_")[0].lower() in {"amount", "hour", "noise"} or "=" in code
+        for codes in loaded.score(test.head(5))["reason_codes"]
+        for code in codes
+    )
+
+
+def test_cross_fit_members_cover_every_row_and_calibrate_out_of_fold(split):
+    from models.fraud.train import member_splits
+    from models.fraud.model import FraudParams
+
+    y = split[0]["is_fraud"].to_numpy()
+    folds = member_splits(y, FraudParams(n_models=3, cross_fit=True))
+    held = np.concatenate([va for _, va in folds])
+    assert sorted(held.tolist()) == list(range(len(y)))  # each row held out exactly once
+    for tr, va in folds:
+        assert not set(tr) & set(va) and y[va].sum() >= 1
+    params = {**FAST_FRAUD, "n_models": 3, "cross_fit": True}
+    a = train_fraud_model(split[0], "is_fraud", FRAUD_FEATURES, params)
+    b = train_fraud_model(split[0], "is_fraud", FRAUD_FEATURES, params)
+    _, test = split
+    np.testing.assert_array_equal(a.predict_proba(test), b.predict_proba(test))
+    assert a.metadata["n_val"] == len(y) and a.metadata["cross_fit"] is True
+    p = a.predict_proba(test)
+    yt = test["is_fraud"].to_numpy()
+    assert fraud_metrics(yt, p)["roc_auc"] > 0.8 and abs(p.mean() - yt.mean()) < 0.5 * yt.mean()
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--repeats", "0"], "--repeats"),
+        (["--n-models", "0"], "--n-models"),
+        (["--neg-sample-rate", "2"], "(0, 1]"),
+    ],
+)
+def test_bench_fraud_cli_rejects_bad_options_before_training(args, message):
+    from typer.testing import CliRunner
+
+    from models.cli import bench_app
+    from suuupra.cli.app import CLIError
+
+    res = CliRunner().invoke(bench_app, ["fraud", *args])
+    assert isinstance(res.exception, CLIError) and message in str(res.exception)
