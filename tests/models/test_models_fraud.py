@@ -221,8 +221,8 @@ def test_numeric_embeddings_learn_and_round_trip(split, tmp_path, embedding):
 
 
 def test_cross_fit_members_cover_every_row_and_calibrate_out_of_fold(split):
-    from models.fraud.train import member_splits
     from models.fraud.model import FraudParams
+    from models.fraud.train import member_splits
 
     y = split[0]["is_fraud"].to_numpy()
     folds = member_splits(y, FraudParams(n_models=3, cross_fit=True))
@@ -257,3 +257,18 @@ def test_bench_fraud_cli_rejects_bad_options_before_training(args, message):
 
     res = CliRunner().invoke(bench_app, ["fraud", *args])
     assert isinstance(res.exception, CLIError) and message in str(res.exception)
+
+
+def test_baselines_share_the_split_and_learn_the_signal(split):
+    from models.fraud.baselines import train_baselines
+
+    train, test = split
+    numeric = [c for c in FRAUD_FEATURES if c != "country"]
+    base = train_baselines(train, "is_fraud", numeric, seed=3, which=("logreg", "lightgbm", "xgboost"))
+    y = test["is_fraud"].to_numpy()
+    for name in ("logreg", "lightgbm", "xgboost"):
+        p = base[name](test)
+        assert p.shape == (len(test),) and fraud_metrics(y, p)["roc_auc"] > 0.8, name
+        assert base["seconds"][name] > 0
+    with pytest.raises(ValueError, match="numeric features only"):
+        train_baselines(train, "is_fraud", FRAUD_FEATURES, which=("xgboost",))
