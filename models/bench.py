@@ -151,10 +151,10 @@ def run_fraud_benchmark(
     rows = [{"model": "torch_mlp", **fraud_metrics(y[te], proba), "train_s": train_s}]
     cost = expected_cost(y[te], proba, model.policy, amounts=test["Amount"].to_numpy())
     if baselines:
-        log("training logistic regression and LightGBM on the same split ...")
         from models.fraud.baselines import xgboost_available
 
         which = ("logreg", "lightgbm", "xgboost") if xgboost_available() else ("logreg", "lightgbm")
+        log(f"training baselines ({', '.join(which)}) on the same split ...")
         base = train_baselines(train, "Class", features, seed=seed, which=which)
         for name in which:
             rows.append(
