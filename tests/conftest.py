@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -11,6 +12,29 @@ import pytest
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+_SESSION_EXIT_STATUS: list[int] = []
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    _SESSION_EXIT_STATUS.append(int(exitstatus))
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_unconfigure(config: pytest.Config) -> None:
+    """Leave with pytest's own exit status, skipping interpreter finalization.
+
+    Why: the suite loads torch, LightGBM and XGBoost (three OpenMP runtimes), Ray's core
+    worker, py4j gateways and Arrow pools into one process. Their native threads and
+    static destructors race during CPython finalization; one full run segfaulted in a
+    native thread *after* printing "362 passed", which turned a green run into exit 139.
+    Every test, fixture teardown and report has finished by the time this hook runs,
+    so nothing is lost; the spawned JVMs exit on their closed stdin as before.
+    """
+    if _SESSION_EXIT_STATUS:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(_SESSION_EXIT_STATUS[-1])
 
 
 @pytest.fixture()
