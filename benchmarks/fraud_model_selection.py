@@ -86,7 +86,7 @@ CONFIGS: dict[str, tuple[dict[str, Any], bool]] = {
     "quantile+avg3+pat8": (QA, False),
     # session 3: learned per-feature numeric embeddings (rtdl_num_embeddings; Gorishniy et
     # al. 2022), which close much of the MLP-vs-GBDT gap on tabular benchmarks
-    "tqa+periodic": ({**QA, "numeric_embedding": "periodic", "periodic_sigma": 0.1}, True),
+    "tqa+periodic": (QP, True),
     "tqa+periodic-s0.5": ({**QA, "numeric_embedding": "periodic", "periodic_sigma": 0.5}, True),
     "tqa+piecewise": ({**QA, "numeric_embedding": "piecewise"}, True),
     # round 3, on top of tqa+periodic: the two variants planned in session 2
@@ -95,10 +95,7 @@ CONFIGS: dict[str, tuple[dict[str, Any], bool]] = {
     # k-fold bagging: member m validates on fold m, so the ensemble trains on every row and
     # calibrates on out-of-fold scores (only the 5-member model exists: members differ)
     "tqa+crossfit5": ({**QA, "cross_fit": True, "n_models": 5}, True),
-    "tqa+periodic+crossfit5": (
-        {**QA, "numeric_embedding": "periodic", "periodic_sigma": 0.1, "cross_fit": True, "n_models": 5},
-        True,
-    ),
+    "tqa+periodic+crossfit5": ({**QP, "cross_fit": True, "n_models": 5}, True),
 }
 
 

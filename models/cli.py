@@ -120,7 +120,7 @@ def bench_fraud(
     if neg_sample_rate is not None and not 0 < neg_sample_rate <= 1:
         raise CLIError("--neg-sample-rate must be in (0, 1]")
     if repeats < 1:
-        raise CLIError("--repeats must be at least 1 (1 = the single seed-42 split)")
+        raise CLIError("--repeats must be at least 1 (1 = only the --seed split)")
     overrides = {
         k: v
         for k, v in {

@@ -27,7 +27,7 @@ def pytest_unconfigure(config: pytest.Config) -> None:
     Why: the suite loads torch, LightGBM and XGBoost (three OpenMP runtimes), Ray's core
     worker, py4j gateways and Arrow pools into one process. Their native threads and
     static destructors race during CPython finalization; one full run segfaulted in a
-    native thread *after* printing "362 passed", which turned a green run into exit 139.
+    native thread *after* printing "362 passed", and `make test` failed on a green run.
     Every test, fixture teardown and report has finished by the time this hook runs,
     so nothing is lost; the spawned JVMs exit on their closed stdin as before.
     """

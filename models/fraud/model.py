@@ -134,10 +134,14 @@ class FraudModel:
             logits = [net(x_num, x_cat).numpy() for net in self._networks()]
         return np.mean(logits, axis=0).astype(float)
 
+    def calibrated(self, logits: np.ndarray) -> np.ndarray:
+        """Platt-scaled probabilities for raw ensemble logits."""
+        a, b = self.calibration
+        return 1.0 / (1.0 + np.exp(-(a * logits + b)))
+
     def predict_proba(self, df: pd.DataFrame) -> np.ndarray:
         """Calibrated probability of fraud for each row (1-D array, same order as ``df``)."""
-        a, b = self.calibration
-        return 1.0 / (1.0 + np.exp(-(a * self.raw_logits(df) + b)))
+        return self.calibrated(self.raw_logits(df))
 
     def explain(self, df: pd.DataFrame, top_k: int = 3) -> list[list[str]]:
         """Reason codes per row from gradient x input attributions.

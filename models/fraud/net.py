@@ -10,10 +10,13 @@ make gradient-boosted trees strong on tabular data.
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import TYPE_CHECKING
 
 import torch
 from torch import nn
+
+if TYPE_CHECKING:
+    from models.fraud.model import FraudParams
 
 NUMERIC_EMBEDDINGS = ("none", "periodic", "piecewise")
 
@@ -81,9 +84,9 @@ class FraudNet(nn.Module):
 
 
 def build_net(
-    params: Any, n_numeric: int, cardinalities: list[int], bins: list[list[float]] | None
+    params: FraudParams, n_numeric: int, cardinalities: list[int], bins: list[list[float]] | None
 ) -> FraudNet:
-    """The network ``params`` (a ``FraudParams``) describes; used for training and loading."""
+    """The network ``params`` describes; the one constructor for training and loading."""
     embedder = numeric_embedder(
         params.numeric_embedding, n_numeric, params.numeric_embedding_dim, params.periodic_sigma, bins
     )

@@ -166,7 +166,6 @@ def train_fraud_model(
     ratio = float((1 - y[fit_idx]).sum() / max(y[fit_idx].sum(), 1))
     pw = {"sqrt": np.sqrt(ratio), "balanced": ratio}.get(p.pos_weight, p.pos_weight)  # type: ignore[arg-type]
     states, histories = [], []
-    held_logits = np.zeros(len(y))  # cross-fit: out-of-fold logit of each row
     for member, (tr_idx, va_idx) in enumerate(splits):
         t, v = torch.from_numpy(tr_idx), torch.from_numpy(va_idx)
         state, history = _fit_one(
@@ -200,6 +199,7 @@ def train_fraud_model(
         # scored by the member that never trained on it (the served score is the mean over
         # all members, whose spread differs a little from one member's: Platt fitted on
         # single-member logits is close, not exact; ranking is unaffected)
+        held_logits = np.zeros(len(y))
         for net, (_, va_idx) in zip(model._networks(), splits, strict=True):
             v = torch.from_numpy(va_idx)
             with torch.no_grad():
@@ -210,13 +210,12 @@ def train_fraud_model(
         held_logits = model.raw_logits(df.iloc[va_all])
     y_va = y[va_all]
     model.calibration = _platt(held_logits, y_va)
-    a, b = model.calibration
-    val_proba = 1.0 / (1.0 + np.exp(-(a * held_logits + b)))
+    val_proba = model.calibrated(held_logits)
     model.policy = DecisionPolicy.choose(y_va, val_proba, p.target_precision, p.target_review_rate)
     from models.evaluation.fraud import fraud_metrics
 
     model.metadata = {
-        "n_train": int(len(splits[0][0])) if not p.cross_fit else int(len(y)),
+        "n_train": int(len(fit_idx)),
         "n_val": int(len(va_all)),
         "cross_fit": p.cross_fit,
         "positive_rate": float(y.mean()),
