@@ -40,8 +40,11 @@ def serve(
         raise CLIError(f"cannot reach the database {settings.masked()['database_url']}: {exc}") from None
     finally:
         engine.dispose()
+    from apps_api.config import ApiConfig
+
     uvicorn.run("apps_api.main:create_app", factory=True, host=host or settings.api_host,
-                port=port or settings.api_port, workers=workers, reload=reload, log_level="info")
+                port=port or settings.api_port, workers=workers, reload=reload, log_level="info",
+                **ApiConfig().proxy_options())
 
 
 @app.command("relay")

@@ -8,7 +8,7 @@ lazily by :func:`apps_api.main.create_app`, never at import time.
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -26,6 +26,22 @@ class ApiConfig(BaseSettings):
     user_rate_per_s: float = Field(default=20.0, gt=0)
     user_burst: int = Field(default=100, ge=1)
     redis_key_prefix: str = "suuupra:api:rl:"
+    # Failed logins: free attempts per account / per address, then a doubling wait.
+    login_free_failures: int = Field(default=5, ge=1, le=1000)
+    login_free_failures_per_address: int = Field(default=20, ge=1, le=100_000)
+    login_window_s: float = Field(default=900.0, gt=0)
+    login_max_backoff_s: float = Field(default=900.0, gt=0)
+    # Addresses of reverse proxies whose X-Forwarded-For / -Proto uvicorn may believe.
+    # Empty (the default): forwarded headers are ignored and the peer address is the client.
+    trusted_proxies: list[str] = []
+
+    def proxy_options(self) -> dict[str, Any]:
+        """uvicorn's forwarded-header options. Off unless proxies are configured: uvicorn
+        otherwise believes X-Forwarded-For from 127.0.0.1, and anyone on the host could
+        then pick the address the rate limiter and login throttle see."""
+        if not self.trusted_proxies:
+            return {"proxy_headers": False}
+        return {"proxy_headers": True, "forwarded_allow_ips": ",".join(self.trusted_proxies)}
     log_requests: bool = True
     check_migrations: bool = True
 

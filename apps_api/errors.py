@@ -16,10 +16,11 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DataError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from apps_api.logs import request_id_var
+from suuupra.errors import ServiceUnavailable
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
 log = logging.getLogger("apps_api")
@@ -107,6 +108,20 @@ def install_error_handlers(app: FastAPI) -> None:
         return problem_response(503, "database temporarily unavailable or busy; retry shortly",
                                 instance=request.url.path, headers={"Retry-After": "1"})
 
+    @app.exception_handler(ServiceUnavailable)
+    async def _engine_unavailable(request: Request, exc: ServiceUnavailable) -> JSONResponse:
+        log.warning("engine unavailable", extra={"path": request.url.path, "service": exc.service})
+        return problem_response(503, f"{exc.service} is temporarily unavailable; retry shortly",
+                                instance=request.url.path, headers={"Retry-After": str(exc.retry_after_s)})
+
+    @app.exception_handler(DataError)
+    async def _unstorable(request: Request, exc: DataError) -> JSONResponse:
+        # The input contract (apps_api.contract) should refuse such values first; this keeps
+        # a value the database cannot hold a client error if one slips through.
+        log.warning("value refused by the database", extra={"path": request.url.path, "error": str(exc.orig)})
+        return problem_response(422, "a value in the request cannot be stored (too long, out of range or "
+                                     "not valid text)", instance=request.url.path)
+
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
         log.exception("unhandled error", extra={"path": request.url.path})
@@ -130,4 +145,5 @@ PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
     413: _problem_doc("Request body too large"),
     422: _problem_doc("Validation error"),
     429: _problem_doc("Rate limited"),
+    503: _problem_doc("A backing service is temporarily unavailable; retry after Retry-After seconds"),
 }

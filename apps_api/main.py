@@ -13,12 +13,20 @@ from apps_api.config import ApiConfig
 from apps_api.db import Database
 from apps_api.errors import PROBLEM_RESPONSES, Problem, install_error_handlers
 from apps_api.fraud import FraudClient
+from apps_api.login_throttle import (
+    FailureStore,
+    LoginThrottle,
+    MemoryFailureStore,
+    RedisFailureStore,
+    ThrottlePolicy,
+)
 from apps_api.logs import configure_logging
 from apps_api.middleware import (
     BodySizeLimitMiddleware,
     Metrics,
     RateLimitMiddleware,
     RequestContextMiddleware,
+    UrlGuardMiddleware,
 )
 from apps_api.migrate import assert_at_head
 from apps_api.processor import SimulatedProcessor
@@ -32,13 +40,24 @@ API_PREFIX = "/api/v1"
 log = logging.getLogger("apps_api")
 
 
+def _backend(settings: Settings, config: ApiConfig) -> str:
+    if config.rate_limit_backend == "auto":
+        return "redis" if settings.profile is Profile.prod else "memory"
+    return config.rate_limit_backend
+
+
 def _limiter(settings: Settings, config: ApiConfig) -> RateLimiter:
-    backend = config.rate_limit_backend
-    if backend == "auto":
-        backend = "redis" if settings.profile is Profile.prod else "memory"
-    if backend == "redis":
+    if _backend(settings, config) == "redis":
         return RedisRateLimiter(settings.redis_url, config.redis_key_prefix)
     return MemoryRateLimiter()
+
+
+def _login_throttle(settings: Settings, config: ApiConfig) -> LoginThrottle:
+    store: FailureStore = (RedisFailureStore(settings.redis_url, config.redis_key_prefix + "login:")
+                           if _backend(settings, config) == "redis" else MemoryFailureStore())
+    return LoginThrottle(store, ThrottlePolicy(
+        free_failures=config.login_free_failures, free_failures_per_address=config.login_free_failures_per_address,
+        window_s=config.login_window_s, max_backoff_s=config.login_max_backoff_s))
 
 
 def build_state(settings: Settings, config: ApiConfig) -> AppState:
@@ -57,6 +76,7 @@ def build_state(settings: Settings, config: ApiConfig) -> AppState:
         processor=SimulatedProcessor(config.processor_decline_rate, config.processor_timeout_rate,
                                      config.processor_timeout_s, config.processor_seed),
         jwt_secret=settings.jwt_secret.get_secret_value(),
+        login_throttle=_login_throttle(settings, config),
     )
 
 
@@ -111,7 +131,8 @@ def create_app(settings: Settings | None = None, config: ApiConfig | None = None
         app.add_middleware(RateLimitMiddleware, limiter=_limiter(settings, config), jwt_secret=state.jwt_secret,
                            ip_rate=config.ip_rate_per_s, ip_burst=config.ip_burst,
                            user_rate=config.user_rate_per_s, user_burst=config.user_burst)
-    app.add_middleware(BodySizeLimitMiddleware, max_bytes=config.max_body_bytes)
+    app.add_middleware(BodySizeLimitMiddleware, max_bytes=config.max_body_bytes, jwt_secret=state.jwt_secret)
+    app.add_middleware(UrlGuardMiddleware)
     app.add_middleware(RequestContextMiddleware, metrics=metrics, log_requests=config.log_requests)
     return app
 

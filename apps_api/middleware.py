@@ -41,6 +41,26 @@ class Metrics:
                                  buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5))
 
 
+class UrlGuardMiddleware:
+    """400 for a NUL byte anywhere in the URL, before any route sees it: PostgreSQL
+    cannot store or compare text containing NUL, so such a path or query parameter
+    would otherwise reach the database and fail there."""
+
+    def __init__(self, app) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive, send) -> None:
+        if scope["type"] in ("http", "websocket") and (
+                "\x00" in scope.get("path", "") or b"%00" in scope.get("query_string", b"")
+                or b"\x00" in scope.get("query_string", b"")):
+            if scope["type"] == "http":
+                await send_problem(send, 400, "URLs must not contain NUL (%00) characters")
+            else:
+                await send({"type": "websocket.close", "code": 1008})
+            return
+        await self.app(scope, receive, send)
+
+
 class RequestContextMiddleware:
     def __init__(self, app, metrics: Metrics, log_requests: bool = True) -> None:
         self.app, self.metrics, self.log_requests = app, metrics, log_requests
@@ -101,18 +121,33 @@ class _TooLarge(BaseException):
 
 
 class BodySizeLimitMiddleware:
-    """Generic request-body cap. Video upload routes are exempt: they stream to disk
-    and enforce their own (much larger) limit from the streaming config."""
+    """Generic request-body cap. Video upload routes stream to disk and enforce their
+    own (much larger) limit from the streaming config, but only for a caller whose
+    token says instructor or admin: anyone else gets the generic cap, decided before
+    a byte of the body is read, so a stranger cannot make the server buffer a huge
+    body just to be told 401."""
 
-    EXEMPT_PATHS = ("/api/v1/videos", "/api/v1/videos/")
-    EXEMPT_PREFIXES = ("/api/v1/videos/uploads",)
+    UPLOAD_PATHS = ("/api/v1/videos", "/api/v1/videos/")
+    UPLOAD_PREFIXES = ("/api/v1/videos/uploads",)
+    UPLOAD_ROLES = ("instructor", "admin")
 
-    def __init__(self, app, max_bytes: int) -> None:
-        self.app, self.max_bytes = app, max_bytes
+    def __init__(self, app, max_bytes: int, jwt_secret: str) -> None:
+        self.app, self.max_bytes, self.secret = app, max_bytes, jwt_secret
+
+    def _may_upload(self, scope: Scope) -> bool:
+        path = scope.get("path", "")
+        if path not in self.UPLOAD_PATHS and not path.startswith(self.UPLOAD_PREFIXES):
+            return False
+        auth = dict(scope["headers"]).get(b"authorization", b"")
+        if auth[:7].lower() != b"bearer ":
+            return False
+        try:
+            return decode_access_token(self.secret, auth[7:].decode("latin-1")).role in self.UPLOAD_ROLES
+        except TokenError:
+            return False
 
     async def __call__(self, scope: Scope, receive, send) -> None:
-        path = scope.get("path", "")
-        if scope["type"] != "http" or path in self.EXEMPT_PATHS or path.startswith(self.EXEMPT_PREFIXES):
+        if scope["type"] != "http" or self._may_upload(scope):
             await self.app(scope, receive, send)
             return
         declared = dict(scope["headers"]).get(b"content-length")

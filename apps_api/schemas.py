@@ -5,19 +5,26 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
+
+from apps_api.contract import Count, Money, Raw, Text, UtcDatetime, reject_unstorable
 
 Role = Literal["learner", "instructor", "admin"]
 Level = Literal["beginner", "intermediate", "advanced"]
 Category = Literal["programming", "mathematics"]
 Currency = Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")]
-Tag = Annotated[str, StringConstraints(min_length=1, max_length=40)]
-Title = Annotated[str, StringConstraints(min_length=1, max_length=200)]
-MinorAmount = Annotated[int, Field(ge=0, le=10**12)]
+Tag = Text(40, min_length=1)
+Title = Text(200, min_length=1)
+MinorAmount = Money()
+RefId = Raw(40, min_length=1)
 # Deliberately simple: one @, a dot in the domain, no spaces (no email-validator dependency).
 EmailStr = Annotated[
-    str, StringConstraints(pattern=r"^[^@\s]{1,64}@[^@\s]+\.[A-Za-z]{2,}$", max_length=254, to_lower=True)
+    str, StringConstraints(pattern=r"^[^@\s]{1,64}@[^@\s]+\.[A-Za-z]{2,}$", max_length=254, to_lower=True),
+    AfterValidator(reject_unstorable),
 ]
+Password = Raw(256, min_length=8)
+LongText = Text(20_000)
+Markdown = Text(100_000)
 
 
 class Strict(BaseModel):
@@ -31,19 +38,19 @@ class Out(BaseModel):
 # ------------------------------------------------------------------ identity
 class RegisterIn(Strict):
     email: EmailStr
-    password: Annotated[str, StringConstraints(min_length=8, max_length=256)]
-    display_name: Annotated[str, StringConstraints(max_length=120)] = ""
+    password: Password
+    display_name: Text(120) = ""
     role: Literal["learner", "instructor"] = "learner"
     country: Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}$")] = "IN"
 
 
 class LoginIn(Strict):
     email: EmailStr
-    password: Annotated[str, StringConstraints(min_length=1, max_length=256)]
+    password: Raw(256, min_length=1)
 
 
 class RefreshIn(Strict):
-    refresh_token: Annotated[str, StringConstraints(min_length=1, max_length=512)]
+    refresh_token: Raw(512, min_length=1)
 
 
 class TokenPair(BaseModel):
@@ -69,7 +76,7 @@ class RoleIn(Strict):
 # ------------------------------------------------------------------ content
 class CourseIn(Strict):
     title: Title
-    description: Annotated[str, StringConstraints(max_length=20_000)] = ""
+    description: LongText = ""
     category: Category
     level: Level = "beginner"
     tags: Annotated[list[Tag], Field(max_length=20)] = []
@@ -79,7 +86,7 @@ class CourseIn(Strict):
 
 class CoursePatch(Strict):
     title: Title | None = None
-    description: Annotated[str, StringConstraints(max_length=20_000)] | None = None
+    description: LongText | None = None
     level: Level | None = None
     tags: Annotated[list[Tag], Field(max_length=20)] | None = None
     price_minor: MinorAmount | None = None
@@ -87,17 +94,17 @@ class CoursePatch(Strict):
 
 class ModuleIn(Strict):
     title: Title
-    position: Annotated[int, Field(ge=0, le=10_000)] = 0
+    position: Count(le=10_000) = 0
 
 
 class LessonIn(Strict):
     title: Title
-    body_md: Annotated[str, StringConstraints(max_length=100_000)] = ""
-    video_asset_id: Annotated[str, StringConstraints(min_length=1, max_length=80)] | None = None
-    duration_s: Annotated[int, Field(ge=0, le=86_400)] = 0
+    body_md: Markdown = ""
+    video_asset_id: Raw(80, min_length=1) | None = None
+    duration_s: Count(le=86_400) = 0
     tags: Annotated[list[Tag], Field(max_length=20)] = []
     level: Level = "beginner"
-    position: Annotated[int, Field(ge=0, le=10_000)] = 0
+    position: Count(le=10_000) = 0
     is_free_preview: bool = False
 
 
@@ -178,7 +185,7 @@ class ProgressOut(Out):
 
 # ------------------------------------------------------------------ commerce
 class CartItemIn(Strict):
-    course_id: Annotated[str, StringConstraints(min_length=1, max_length=40)]
+    course_id: RefId
 
 
 class CartLine(BaseModel):
@@ -196,7 +203,7 @@ class CartOut(BaseModel):
 
 
 class QuoteIn(Strict):
-    coupon_code: Annotated[str, StringConstraints(min_length=1, max_length=40)] | None = None
+    coupon_code: Text(40, min_length=1) | None = None
 
 
 class QuoteOut(BaseModel):
@@ -210,13 +217,13 @@ class QuoteOut(BaseModel):
 class CouponIn(Strict):
     code: Annotated[str, StringConstraints(pattern=r"^[A-Z0-9_-]{3,40}$")]
     kind: Literal["percent", "fixed"]
-    percent_off: Annotated[int, Field(ge=1, le=100)] | None = None
-    amount_off_minor: Annotated[int, Field(ge=1, le=10**12)] | None = None
+    percent_off: Count(ge=1, le=100) | None = None
+    amount_off_minor: Money(ge=1) | None = None
     currency: Currency | None = None
     min_amount_minor: MinorAmount = 0
-    max_uses: Annotated[int, Field(ge=1)] | None = None
-    per_user_limit: Annotated[int, Field(ge=1)] | None = None
-    expires_at: datetime | None = None
+    max_uses: Count(ge=1) | None = None
+    per_user_limit: Count(ge=1) | None = None
+    expires_at: UtcDatetime | None = None
 
 
 class CouponOut(Out):
@@ -254,16 +261,16 @@ PaymentMethodIn = Annotated[CardMethod | UpiMethod | WalletMethod, Field(discrim
 
 class PayIn(Strict):
     payment: PaymentMethodIn
-    device_id: Annotated[str, StringConstraints(min_length=1, max_length=80)] = "unknown"
+    device_id: Text(80, min_length=1) = "unknown"
 
 
 class CheckoutIn(PayIn):
-    coupon_code: Annotated[str, StringConstraints(min_length=1, max_length=40)] | None = None
+    coupon_code: Text(40, min_length=1) | None = None
 
 
 class RefundIn(Strict):
-    amount_minor: Annotated[int, Field(ge=1, le=10**12)] | None = None
-    reason: Annotated[str, StringConstraints(max_length=200)] = ""
+    amount_minor: Money(ge=1) | None = None
+    reason: Text(200) = ""
 
 
 class RefundOut(Out):

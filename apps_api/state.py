@@ -10,6 +10,7 @@ from argon2 import PasswordHasher
 from apps_api.config import ApiConfig
 from apps_api.db import Database
 from apps_api.fraud import FraudClient
+from apps_api.login_throttle import LoginThrottle
 from apps_api.processor import SimulatedProcessor
 from suuupra.settings import Settings
 
@@ -23,4 +24,5 @@ class AppState:
     fraud: FraudClient
     processor: SimulatedProcessor
     jwt_secret: str
+    login_throttle: LoginThrottle
     extras: dict[str, Any] = field(default_factory=dict)

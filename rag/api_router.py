@@ -30,7 +30,9 @@ def _problem(status: int, title: str, detail: str, request: Request, **extra: An
         "instance": request.url.path,
     }
     body.update(extra)
-    return JSONResponse(body, status_code=status, media_type=PROBLEM)
+    # An outage is temporary: tell clients when to come back instead of failing them for good.
+    headers = {"Retry-After": "5"} if status == 503 else None
+    return JSONResponse(body, status_code=status, media_type=PROBLEM, headers=headers)
 
 
 def _int(value: str | None, name: str, default: int, lo: int, hi: int) -> int:

@@ -101,12 +101,28 @@ def search(
     Raises :class:`InvalidQueryError` for bad input and
     :class:`rag.store.SearchUnavailableError` when the store cannot be opened.
     """
+    from qdrant_client.http.exceptions import ResponseHandlingException, UnexpectedResponse
+
+    from rag.store import SearchUnavailableError
+
+    query = _validate(query, k)
+    try:
+        return _search(query, k, filters, mode, alias, candidates)
+    except (ResponseHandlingException, ConnectionError, TimeoutError) as exc:
+        raise SearchUnavailableError(f"the search index cannot be reached ({exc}); retry shortly") from None
+    except UnexpectedResponse as exc:
+        if exc.status_code is not None and exc.status_code < 500:
+            raise
+        raise SearchUnavailableError(f"the search index answered {exc.status_code}; retry shortly") from None
+
+
+def _search(query: str, k: int, filters: Mapping[str, Any] | None, mode: Mode, alias: str,
+            candidates: int | None) -> list[SearchHit]:
     from qdrant_client import models
 
     from rag.sparse import query_vector
     from rag.store import get_read_client, resolve_alias
 
-    query = _validate(query, k)
     flt = build_filter(filters)
     client = get_read_client()
     if resolve_alias(client, alias) is None:

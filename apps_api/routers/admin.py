@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Path, Query
 from fastapi.concurrency import run_in_threadpool
 from sqlalchemy import select
+from sqlalchemy.exc import SQLAlchemyError
 
 from apps_api import ledger
 from apps_api.deps import Principal, ReadSessionDep, StateDep, require_permission
@@ -14,6 +15,7 @@ from apps_api.models import JournalEntry
 from apps_api.routers.courses import decode_cursor, encode_cursor
 from apps_api.schemas import EntryPage, JournalEntryOut, OutboxRelayOut, PaymentOut, ReviewIn, TrialBalance
 from apps_api.services import payments
+from suuupra.errors import ServiceUnavailable
 
 router = APIRouter(prefix="/admin", tags=["admin"])
 LedgerReader = Annotated[Principal, Depends(require_permission("ledger:read"))]
@@ -58,5 +60,10 @@ async def relay(state: StateDep, _user: Annotated[Principal, Depends(require_per
     from apps_api.outbox import relay_all
     from suuupra.eventlog import open_event_log
 
-    published = await run_in_threadpool(relay_all, state.db, open_event_log(state.settings))
+    try:
+        published = await run_in_threadpool(relay_all, state.db, open_event_log(state.settings))
+    except SQLAlchemyError:
+        raise
+    except Exception as exc:  # the broker or lake refused the batch; rows stay pending
+        raise ServiceUnavailable("event log", str(exc)) from exc
     return OutboxRelayOut(published=published)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, Request, Response
 
 from apps_api.deps import SessionDep, StateDep
 from apps_api.errors import ApiError
@@ -21,8 +21,17 @@ def register(body: RegisterIn, session: SessionDep, state: StateDep) -> UserOut:
 
 
 @router.post("/login", response_model=TokenPair)
-def login(body: LoginIn, session: SessionDep, state: StateDep) -> TokenPair:
-    tokens = identity.login(session, state, body.email, body.password)
+def login(body: LoginIn, request: Request, session: SessionDep, state: StateDep) -> TokenPair:
+    """Failed passwords back off per account and per address (429 with Retry-After)."""
+    address = request.client.host if request.client else "unknown"
+    state.login_throttle.check(body.email, address)
+    try:
+        tokens = identity.login(session, state, body.email, body.password)
+    except ApiError as exc:
+        if exc.status == 401:
+            state.login_throttle.failed(body.email, address)
+        raise
+    state.login_throttle.succeeded(body.email)
     session.commit()
     return TokenPair(**tokens)
 

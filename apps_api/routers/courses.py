@@ -23,6 +23,7 @@ from apps_api.deps import (
 from apps_api.errors import ApiError
 from apps_api.models import Course, Lesson, Module
 from apps_api.outbox import emit
+from apps_api.ownership import attachable_asset
 from apps_api.schemas import (
     CourseDetail,
     CourseIn,
@@ -185,6 +186,8 @@ def add_lesson(module_id: Id, body: LessonIn, user: Writer, session: SessionDep)
     if module is None:
         raise ApiError(404, f"module {module_id} not found")
     course = _owned_course(session, module.course_id, user)
+    if body.video_asset_id is not None:
+        attachable_asset(session, body.video_asset_id, course, user)
     lesson = Lesson(id=new_id("les"), module_id=module.id, course_id=course.id, **body.model_dump())
     session.add(lesson)
     if course.status == "published":

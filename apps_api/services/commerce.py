@@ -19,6 +19,14 @@ def get_cart(session: Session, learner_id: str) -> Cart | None:
     return session.scalar(select(Cart).where(Cart.learner_id == learner_id))
 
 
+def lock_cart(session: Session, learner_id: str) -> Cart | None:
+    """The learner's cart, row-locked for the rest of the transaction (``FOR UPDATE`` on
+    PostgreSQL; SQLite's writers are serialized already), with its items re-read after
+    the lock so they reflect any checkout that committed while we waited."""
+    return session.scalar(select(Cart).where(Cart.learner_id == learner_id).with_for_update()
+                          .execution_options(populate_existing=True))
+
+
 def cart_courses(session: Session, cart: Cart | None) -> list[Course]:
     if cart is None or not cart.items:
         return []

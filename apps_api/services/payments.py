@@ -3,14 +3,22 @@
 Transactions are kept short and never span a network call: (1) create the order
 and payment and stage events, (2) ask the fraud scorer, (3) charge the
 processor, (4) record the outcome, enrollments, the ledger entry and events in
-one transaction. Guards against double capture: an order accepts a new payment
-only when none is in flight or captured (row lock on the order), and the
-ledger's unique ``capture_of`` column allows one capture entry per payment.
+one transaction. Guards against double capture: one learner's checkouts queue on
+a row lock of their cart and take its items exactly once (the deleted-row count
+is checked), a course already being paid in another order is refused, an order
+accepts a new payment only when none is in flight or captured (row lock on the
+order), enrollments are upserts, the ledger's unique ``capture_of`` column allows
+one capture entry per payment, and a capture whose recording fails is voided at
+the processor so no charge is ever left unrecorded.
 """
 
 from __future__ import annotations
 
+import logging
+
 from sqlalchemy import select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from apps_api import ledger
@@ -30,9 +38,10 @@ from apps_api.models import (
 )
 from apps_api.outbox import emit
 from apps_api.processor import ChargeResult
-from apps_api.services.commerce import get_cart, quote
+from apps_api.services.commerce import lock_cart, quote
 from apps_api.state import AppState
 
+log = logging.getLogger("apps_api.payments")
 IN_FLIGHT = ("created", "pending_review", "captured", "partially_refunded", "refunded")
 
 
@@ -57,16 +66,35 @@ def _new_payment(session: Session, order: Order, method: dict, device_id: str, i
 
 
 def _enroll_order(session: Session, order: Order) -> None:
+    """Enroll the learner in every course of a paid order, as one upsert per course: two
+    orders for one course captured at once must not fail on the unique enrollment after
+    the money has moved."""
     for item in order.items:
-        existing = session.scalar(select(Enrollment).where(Enrollment.learner_id == order.learner_id,
-                                                          Enrollment.course_id == item.course_id))
-        if existing is None:
-            session.add(Enrollment(id=new_id("enr"), learner_id=order.learner_id, course_id=item.course_id,
-                                   source="paid", order_id=order.id))
-        else:
-            existing.status, existing.source, existing.order_id = "active", "paid", order.id
+        upsert_enrollment(session, order.learner_id, item.course_id, source="paid", order_id=order.id)
         emit(session, "enrollment.created", learner_id=order.learner_id, course_id=item.course_id,
              source="paid")
+
+
+def upsert_enrollment(session: Session, learner_id: str, course_id: str, *, source: str,
+                      order_id: str | None) -> None:
+    """Insert the enrollment or re-activate the existing one, atomically on both backends."""
+    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    stmt = insert(Enrollment).values(id=new_id("enr"), learner_id=learner_id, course_id=course_id,
+                                     source=source, order_id=order_id, status="active", created_at=utcnow())
+    session.execute(stmt.on_conflict_do_update(
+        index_elements=[Enrollment.learner_id, Enrollment.course_id],
+        set_={"status": "active", "source": source, "order_id": order_id}))
+
+
+def _courses_being_paid(s: Session, learner_id: str, course_ids: list[str]) -> list[str]:
+    """Courses of ``course_ids`` in another pending order of this learner whose payment is
+    still being decided (created or held for review): paying again would charge twice."""
+    rows = s.execute(select(OrderItem.course_id).join(Order, Order.id == OrderItem.order_id)
+                     .join(Payment, Payment.order_id == Order.id)
+                     .where(Order.learner_id == learner_id, Order.status == "pending",
+                            OrderItem.course_id.in_(course_ids),
+                            Payment.status.in_(("created", "pending_review"))))
+    return sorted({r[0] for r in rows})
 
 
 def checkout(state: AppState, learner_id: str, body: dict, ip: str) -> tuple[int, dict]:
@@ -75,12 +103,19 @@ def checkout(state: AppState, learner_id: str, body: dict, ip: str) -> tuple[int
         user = s.get(User, learner_id)
         if user is None:
             raise ApiError(401, "unknown user; log in again")
+        # The cart row lock serializes one learner's checkouts: a second request waits
+        # here and then sees the cart the first one emptied.
+        cart = lock_cart(s, learner_id)
         q = quote(s, learner_id, body.get("coupon_code"), lock_coupon=True)
-        if not q.courses:
+        if cart is None or not q.courses:
             raise ApiError(409, "your cart is empty; add a course before checking out")
         owned = [c.id for c in q.courses if is_enrolled(s, learner_id, c.id)]
         if owned:
             raise ApiError(409, f"you are already enrolled in {', '.join(owned)}; remove it from your cart")
+        paying = _courses_being_paid(s, learner_id, [c.id for c in q.courses])
+        if paying:
+            raise ApiError(409, f"a payment for {', '.join(paying)} is already in progress; "
+                                "wait for it, or retry that order with POST /api/v1/orders/{order_id}/payments")
         unavailable = [c.id for c in q.courses if c.status != "published"]
         if unavailable:
             raise ApiError(409, f"no longer available: {', '.join(unavailable)}; remove it from your cart")
@@ -98,9 +133,9 @@ def checkout(state: AppState, learner_id: str, body: dict, ip: str) -> tuple[int
             q.coupon.times_used += 1
             s.add(CouponRedemption(id=new_id("cr"), coupon_id=q.coupon.id, learner_id=learner_id,
                                    order_id=order.id))
-        cart = get_cart(s, learner_id)
-        if cart is not None:
-            s.execute(CartItem.__table__.delete().where(CartItem.cart_id == cart.id))
+        removed = s.execute(CartItem.__table__.delete().where(CartItem.cart_id == cart.id)).rowcount
+        if removed != len(q.courses):  # another checkout took these items: charge nothing
+            raise ApiError(409, "your cart changed during checkout; review it and try again")
         s.flush()
         emit(s, "order.created", learner_id=learner_id, order_id=order.id,
              course_ids=[i.course_id for i in order.items], amount_minor=order.total_minor,
@@ -168,12 +203,31 @@ def _store_fraud(pay: Payment, decision: FraudDecision) -> None:
 def charge_and_record(state: AppState, payment_id: str, method: str, ref: str, amount: int,
                       currency: str, decision: FraudDecision | None = None) -> None:
     result = state.processor.charge(method, ref, amount, currency)
-    with state.db.begin() as s:
-        pay = s.scalar(select(Payment).where(Payment.id == payment_id).with_for_update())
-        assert pay is not None
-        if decision is not None:
-            _store_fraud(pay, decision)
-        _record_charge(s, state, pay, result)
+    try:
+        with state.db.begin() as s:
+            pay = s.scalar(select(Payment).where(Payment.id == payment_id).with_for_update())
+            assert pay is not None
+            if decision is not None:
+                _store_fraud(pay, decision)
+            _record_charge(s, state, pay, result)
+    except BaseException:
+        if result.status == "captured":
+            _void_unrecorded(state, payment_id, result, amount)
+        raise
+
+
+def _void_unrecorded(state: AppState, payment_id: str, result: ChargeResult, amount: int) -> None:
+    """The charge went through but recording it failed: give the money back at once and
+    mark the payment failed, so no learner is ever charged without an order to show."""
+    log.error("recording a capture failed; voiding it", extra={"payment_id": payment_id})
+    state.processor.refund(result.processor_ref or "", amount)
+    try:
+        with state.db.begin() as s:
+            pay = s.get(Payment, payment_id)
+            if pay is not None and pay.status == "created":
+                pay.status, pay.failure_code, pay.updated_at = "failed", "capture_voided", utcnow()
+    except Exception:
+        log.exception("could not mark voided payment", extra={"payment_id": payment_id})
 
 
 def _declined(s: Session, pay: Payment, code: str) -> None:

@@ -18,7 +18,6 @@ import shutil
 import tempfile
 import threading
 from dataclasses import dataclass
-from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -31,6 +30,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from starlette.websockets import WebSocketDisconnect
 
+from apps_api.contract import Money, Raw, Text, UtcDatetime
 from apps_api.db import new_id, utcnow
 from apps_api.deps import (
     CurrentUser,
@@ -44,6 +44,7 @@ from apps_api.deps import (
 )
 from apps_api.errors import ApiError
 from apps_api.models import Course, Lesson, LessonProgress
+from apps_api.ownership import get_owned_or_404, lesson_serves_asset
 from apps_api.streaming import jobs as jobs_mod
 from apps_api.streaming.config import StreamingConfig, get_streaming_config
 from apps_api.streaming.live import (
@@ -233,10 +234,10 @@ async def upload_video(user: Instructor, session: SessionDep, rt: RuntimeDep,
 
 
 class UploadCreate(BaseModel):
-    filename: str = Field(min_length=1, max_length=255)
-    total_bytes: int = Field(gt=0)
-    title: str = Field(default="", max_length=200)
-    lesson_id: str | None = None
+    filename: Raw(255, min_length=1)
+    total_bytes: Money(ge=1)
+    title: Text(200) = ""
+    lesson_id: Raw(40, min_length=1) | None = None
 
 
 @router.post("/videos/uploads", status_code=201, summary="Start a resumable chunked upload")
@@ -262,10 +263,7 @@ def _upload_view(up: UploadSession, rt: Runtime) -> dict[str, Any]:
 
 
 def _own_upload(session: Session, upload_id: str, user: Principal) -> UploadSession:
-    up = session.get(UploadSession, upload_id)
-    if up is None or (up.owner_id != user.id and not user.is_admin):
-        raise ApiError(404, f"upload {upload_id} not found")
-    return up
+    return get_owned_or_404(session, UploadSession, upload_id, user, noun="upload")
 
 
 @router.get("/videos/uploads/{upload_id}", summary="Resume point of a chunked upload")
@@ -339,10 +337,7 @@ def abort_upload(upload_id: str, user: Instructor, session: SessionDep, rt: Runt
 
 
 def _asset_for_owner(session: Session, asset_id: str, user: Principal) -> VideoAsset:
-    asset = session.get(VideoAsset, asset_id)
-    if asset is None or (asset.owner_id != user.id and not user.is_admin):
-        raise ApiError(404, f"video {asset_id} not found")
-    return asset
+    return get_owned_or_404(session, VideoAsset, asset_id, user, noun="video")
 
 
 @router.get("/videos/{asset_id}", summary="Video asset with its transcode job state")
@@ -385,12 +380,16 @@ def _signed(request: Request, rt: Runtime, scope: str, files: dict[str, str], us
 def _lesson_of(session: Session, asset: VideoAsset, lesson_id: str | None) -> Lesson | None:
     if lesson_id:
         lesson = session.get(Lesson, lesson_id)
-        if lesson is None or lesson.video_asset_id != asset.id:
+        if lesson is None or not lesson_serves_asset(lesson, asset):
             raise ApiError(404, f"lesson {lesson_id} has no video {asset.id}")
         return lesson
     if asset.lesson_id:
-        return session.get(Lesson, asset.lesson_id)
-    return session.scalars(select(Lesson).where(Lesson.video_asset_id == asset.id).limit(1)).first()
+        lesson = session.get(Lesson, asset.lesson_id)
+        return lesson if lesson is not None and lesson.course_id == asset.course_id else None
+    if asset.course_id is None:
+        return None
+    return session.scalars(select(Lesson).where(Lesson.video_asset_id == asset.id,
+                                                Lesson.course_id == asset.course_id).limit(1)).first()
 
 
 def _may_watch(session: Session, user: Principal | None, asset: VideoAsset, lesson: Lesson | None) -> bool:
@@ -448,13 +447,14 @@ def media(user_id: str, exp: str, sig: str, path: str, request: Request, rt: Run
 
 
 class HeartbeatIn(BaseModel):
-    lesson_id: str | None = None
-    session_id: str = Field(default="", max_length=80)
-    position_s: float = Field(ge=0)
-    seconds_watched: float = Field(ge=0, le=300, description="seconds watched since the previous heartbeat")
+    lesson_id: Raw(40, min_length=1) | None = None
+    session_id: Text(80) = ""
+    position_s: float = Field(ge=0, le=7 * 86_400, allow_inf_nan=False)
+    seconds_watched: float = Field(ge=0, le=300, allow_inf_nan=False,
+                                   description="seconds watched since the previous heartbeat")
     # video.progress carries this delta (analytics SUM it) and completed=True only on the
     # heartbeat that completes the lesson (analytics count completions from it).
-    rendition: str = Field(default="", max_length=16)
+    rendition: Text(16) = ""
     ended: bool = False
 
 
@@ -508,9 +508,9 @@ def heartbeat(asset_id: str, body: HeartbeatIn, user: CurrentUser, session: Sess
 
 
 class LiveCreate(BaseModel):
-    course_id: str
-    title: str = Field(default="", max_length=200)
-    scheduled_at: datetime | None = None
+    course_id: Raw(40, min_length=1)
+    title: Text(200) = ""
+    scheduled_at: UtcDatetime | None = None
 
 
 def live_view(s: LiveSession) -> dict[str, Any]:
@@ -520,10 +520,8 @@ def live_view(s: LiveSession) -> dict[str, Any]:
 
 
 def _own_live(session: Session, session_id: str, user: Principal) -> LiveSession:
-    s = session.get(LiveSession, session_id)
-    if s is None or (s.instructor_id != user.id and not user.is_admin):
-        raise ApiError(404, f"live session {session_id} not found")
-    return s
+    return get_owned_or_404(session, LiveSession, session_id, user, owner_attr="instructor_id",
+                            noun="live session")
 
 
 @router.post("/live/sessions", status_code=201, summary="Schedule a live class")

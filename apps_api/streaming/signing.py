@@ -74,7 +74,7 @@ def verify(secret: str, user_id: str, exp: str, sig: str, key: str, now: float |
         key = safe_key(key)
     except UnsafeKeyError:
         raise SignatureError("invalid media path") from None
-    if not exp.isdigit():
+    if not (exp.isascii() and exp.isdigit() and len(exp) <= 12):  # "²".isdigit() is True
         raise SignatureError("invalid expiry")
     scope = scope_of(key)
     expected = _sig(secret, scope, int(exp), user_id)

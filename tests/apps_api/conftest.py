@@ -177,10 +177,11 @@ def make_api(make_settings):
 
     opened: list[Any] = []
 
-    def _make(settings_overrides: dict[str, Any] | None = None, **config_overrides: Any) -> Api:
-        # Only our own routers: other areas' optional routers are tested by their owners.
+    def _make(settings_overrides: dict[str, Any] | None = None, routers: list[str] | None = None,
+              **config_overrides: Any) -> Api:
+        # Only the core routers unless asked: other areas' routers are tested by their owners.
         app = create_app(make_settings(**(settings_overrides or {})), fast_config(**config_overrides),
-                         extra_routers=[])
+                         extra_routers=routers or [])
         client = TestClient(app, raise_server_exceptions=False)
         client.__enter__()
         opened.append(client)
