@@ -11,6 +11,12 @@ malformed body, :func:`fallback_decision` applies the documented policy:
 
 Fallback decisions carry ``fallback=True``, ``probability=None`` and a reason
 naming the failure, and are stored on the payment like any other decision.
+
+The scorer only answers callers holding the serving service token
+(``settings.serve_service_token``, sent as ``Authorization: Bearer``); the
+token is passed in by value. A refused token is a deployment mistake, not an
+outage, so it is logged as an error naming the variable to fix (the payment
+still gets the fallback decision).
 """
 
 from __future__ import annotations
@@ -22,7 +28,7 @@ from datetime import datetime
 from typing import Literal
 
 import httpx
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import BaseModel, Field, SecretStr, ValidationError
 
 log = logging.getLogger("apps_api.fraud")
 Decision = Literal["approve", "review", "decline"]
@@ -69,11 +75,14 @@ def fallback_decision(amount_minor: int, approve_max_minor: int, why: str) -> Fr
 
 
 class FraudClient:
-    def __init__(self, url: str, timeout_ms: int, approve_max_minor: int) -> None:
+    def __init__(self, url: str, timeout_ms: int, approve_max_minor: int, *,
+                 service_token: SecretStr | str | None = None) -> None:
         self.url = url
         self.timeout_s = timeout_ms / 1000.0
         self.approve_max_minor = approve_max_minor
-        self._client = httpx.Client(timeout=httpx.Timeout(self.timeout_s), trust_env=False)
+        token = service_token.get_secret_value() if isinstance(service_token, SecretStr) else service_token
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        self._client = httpx.Client(timeout=httpx.Timeout(self.timeout_s), trust_env=False, headers=headers)
 
     def score(self, request: FraudRequest) -> FraudDecision:
         started = time.perf_counter()
@@ -81,6 +90,9 @@ class FraudClient:
             resp = self._client.post(self.url, json=request.as_json())
             if time.perf_counter() - started > self.timeout_s:
                 return self._fallback(request, "timeout")
+            if resp.status_code in (401, 403):
+                log.error("fraud scorer refused our service token; set SUUUPRA_SERVE_SERVICE_TOKEN to the "
+                          "token the Serve app runs with", extra={"status": resp.status_code})
             if resp.status_code != 200:
                 return self._fallback(request, f"http_{resp.status_code}")
             body = _ScoreResponse.model_validate_json(resp.content)

@@ -72,7 +72,7 @@ def build_state(settings: Settings, config: ApiConfig) -> AppState:
         settings=settings, config=config, db=db,
         hasher=make_hasher(config.argon2_time_cost, config.argon2_memory_kib, config.argon2_parallelism),
         fraud=FraudClient(settings.fraud_scorer_url or "", settings.fraud_timeout_ms,
-                          config.fraud_fallback_approve_max_minor),
+                          config.fraud_fallback_approve_max_minor, service_token=settings.serve_service_token),
         processor=SimulatedProcessor(config.processor_decline_rate, config.processor_timeout_rate,
                                      config.processor_timeout_s, config.processor_seed),
         jwt_secret=settings.jwt_secret.get_secret_value(),

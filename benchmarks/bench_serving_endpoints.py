@@ -50,14 +50,16 @@ def _percentile(values: list[float], q: float) -> float:
     return values[idx]
 
 
-async def _load(base: str, path: str, bodies: list[dict] | None, concurrency: int, seconds: float) -> dict:
+async def _load(base: str, path: str, bodies: list[dict] | None, concurrency: int, seconds: float,
+                headers: dict[str, str] | None = None) -> dict:
     import httpx
 
     latencies: list[float] = []
     errors = 0
     stop_at = time.perf_counter() + seconds
     limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
-    async with httpx.AsyncClient(base_url=base, timeout=30, limits=limits, trust_env=False) as client:
+    async with httpx.AsyncClient(base_url=base, timeout=30, limits=limits, trust_env=False,
+                                 headers=headers) as client:
         async def worker(n: int) -> None:
             nonlocal errors
             i = n
@@ -164,11 +166,14 @@ def main(argv: list[str] | None = None) -> int:
             for i in range(200)]
 
     results: list[dict] = []
+    from serving.auth import bearer_headers
+
+    auth = bearer_headers(settings.serve_service_token)  # /fraud/score needs it; sent to all for parity
 
     def run(endpoint: str, path: str, bodies: list[dict] | None) -> None:
         for c in args.concurrency:
-            asyncio.run(_load(base, path, bodies, c, min(1.0, args.seconds)))  # warm-up
-            res = asyncio.run(_load(base, path, bodies, c, args.seconds))
+            asyncio.run(_load(base, path, bodies, c, min(1.0, args.seconds), auth))  # warm-up
+            res = asyncio.run(_load(base, path, bodies, c, args.seconds, auth))
             results.append({"endpoint": endpoint, "concurrency": c, **res})
             console.log(f"{endpoint:<22} c={c:<3} {res['rps']:8.1f} req/s  p50 {res['p50_ms']:7.1f} ms  "
                         f"p99 {res['p99_ms']:7.1f} ms  errors {res['errors']}")

@@ -14,13 +14,17 @@ llm           ``/llm``        ``rag.llm:build_llm_app``
 tutor         ``/tutor``      ``serving.tutor_app:build_tutor_app``
 noop          ``/noop``       :func:`build_noop_app` (benchmarks)
 ============  ==============  =======================================
+
+Secrets never go in ``args`` (Serve shows a config's args in ``serve status`` and
+the dashboard): :func:`build_app` reads the service token from the environment of
+the process Serve builds the application in, and passes it by value to the ingress.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, SecretStr
 from ray.serve import Application
 
 from serving.model_source import FRAUD_MODEL, RECOMMENDER_MODEL
@@ -69,11 +73,24 @@ def _scale(a: ServingArgs, replicas: int) -> dict[str, Any]:
 
 
 def build_app(args: ServingArgs | dict[str, Any] | None = None) -> Application:
+    """Serve entry point (``import_path: serving.app:build_app``).
+
+    Serve calls a builder with the config's ``args`` only, so this is where the
+    serving app's settings are read (``SUUUPRA_*`` / ``.env`` of the build
+    process); everything below gets them by value. Invalid settings (e.g. a dev
+    token in prod) fail the deploy here, naming the variable.
+    """
+    from suuupra.settings import load_settings
+
+    a = args if isinstance(args, ServingArgs) else ServingArgs.model_validate(args or {})
+    return compose_app(a, load_settings().serve_service_token)
+
+
+def compose_app(a: ServingArgs, service_token: SecretStr) -> Application:
     """Ingress + recommender + fraud scorer, wired through handles."""
     from serving.deployments import FraudScorer, Recommender
     from serving.ingress import Ingress
 
-    a = args if isinstance(args, ServingArgs) else ServingArgs.model_validate(args or {})
     opts = _actor_options(a)
     model_cfg = {"poll_interval_s": a.poll_interval_s}
     recommender = Recommender.options(
@@ -87,7 +104,7 @@ def build_app(args: ServingArgs | dict[str, Any] | None = None) -> Application:
         **_scale(a, a.fraud_replicas),
     ).bind(a.fraud_model, a.tracking_uri)
     return Ingress.options(ray_actor_options=opts, **_scale(a, a.ingress_replicas)).bind(
-        recommender, fraud, a.request_timeout_s
+        recommender, fraud, a.request_timeout_s, service_token=service_token
     )
 
 

@@ -66,17 +66,30 @@ def up(
         runtime.shutdown()
 
 
-def _call(method: str, path: str) -> dict:
-    """One request to the running Serve app; unreachable -> a CLI error naming the fix."""
+def _call(method: str, path: str, *, authorized: bool = False) -> dict:
+    """One request to the running Serve app; unreachable or refused -> a CLI error naming the fix.
+
+    ``authorized`` sends the service token (admin routes need it).
+    """
     import httpx
 
+    from serving.auth import bearer_headers
     from suuupra.cli.app import CLIError
+    from suuupra.settings import get_settings
 
+    headers = bearer_headers(get_settings().serve_service_token) if authorized else {}
     try:
         with _client() as client:
-            return client.request(method, path).json()
+            resp = client.request(method, path, headers=headers)
     except httpx.HTTPError as exc:
         raise CLIError(f"serving is not reachable ({exc}); start it with `suuupra serve up`") from None
+    if resp.status_code == 401:
+        raise CLIError("serving refused the service token; set SUUUPRA_SERVE_SERVICE_TOKEN to the token "
+                       "the Serve app runs with")
+    try:
+        return resp.json()
+    except ValueError:
+        raise CLIError(f"{method} {path} answered {resp.status_code} without JSON") from None
 
 
 @app.command("status")
@@ -88,7 +101,7 @@ def status() -> None:
 @app.command("reload")
 def reload() -> None:
     """Make the deployments check the registry's champion alias now (POST /admin/reload)."""
-    _print_status(_call("POST", "/admin/reload"))
+    _print_status(_call("POST", "/admin/reload", authorized=True))
 
 
 @app.command("config")

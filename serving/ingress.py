@@ -4,6 +4,12 @@ Routes: ``POST /recommendations``, ``POST /fraud/score``, ``GET /status``,
 ``GET /healthz``, ``POST /admin/reload``. The model deployments arrive as handles in
 the constructor (Serve composition), so replicas scale independently of HTTP.
 
+``/fraud/score`` (decides payment capture) and ``/admin/reload`` (makes replicas hit
+the registry) need ``Authorization: Bearer <serve_service_token>``; a missing or
+wrong token is a 401 problem+json (see :mod:`serving.auth`). ``/recommendations``,
+``/status``, ``/healthz`` and ``/docs`` stay public: learner-facing clients and
+health probes call them, and they only read.
+
 Every answer carries ``X-Request-ID`` (Serve's proxy takes it from the caller —
 apps_api forwards its own — or generates one, and echoes it; we copy it into the
 body and the logs) and the model version. Bad input is a 4xx
@@ -20,14 +26,16 @@ import time
 import uuid
 from typing import Any
 
-from fastapi import FastAPI, Request
+from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import SecretStr
 from ray import serve
 from ray.serve.handle import DeploymentHandle
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from serving import metrics
+from serving.auth import CHALLENGE, ServiceToken, ServiceTokenRejected, require_service_token
 from serving.schemas import (
     DeploymentStatus,
     FraudScoreRequest,
@@ -63,8 +71,31 @@ def _request_id(request: Request) -> str:
     return rid[:128] if rid else uuid.uuid4().hex
 
 
+def _service_token() -> ServiceToken:
+    """The token of the replica serving this request (how Serve itself injects ``self``)."""
+    return serve.get_replica_context().servable_object.service_token
+
+
+_authorized = Depends(require_service_token(_service_token))
+PROTECTED_PATHS = frozenset({"/fraud/score", "/admin/reload"})
+_UNAUTHORIZED = {401: {"description": "missing or wrong service token (problem+json)"}}
+
+
+@api.exception_handler(ServiceTokenRejected)
+async def _unauthorized(request: Request, exc: ServiceTokenRejected) -> JSONResponse:
+    log.warning("request_id=%s path=%s rejected: %s", _request_id(request), request.url.path, exc.detail)
+    response = problem(401, "Unauthorized", exc.detail, _request_id(request))
+    response.headers["WWW-Authenticate"] = CHALLENGE
+    return response
+
+
 @api.exception_handler(RequestValidationError)
 async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
+    if request.url.path in PROTECTED_PATHS:  # unparsable JSON fails before dependencies run
+        try:
+            _service_token().check(request.headers.get("authorization"))
+        except ServiceTokenRejected as denied:
+            return await _unauthorized(request, denied)
     parts = []
     for err in exc.errors():
         loc = ".".join(str(p) for p in err["loc"] if p != "body") or "body"
@@ -101,7 +132,9 @@ def _retryable() -> tuple[type[BaseException], ...]:
 @serve.ingress(api)
 class Ingress:
     def __init__(self, recommender: DeploymentHandle, fraud: DeploymentHandle,
-                 request_timeout_s: float = 2.0, max_attempts: int = 3) -> None:
+                 request_timeout_s: float = 2.0, max_attempts: int = 3, *,
+                 service_token: SecretStr) -> None:
+        self.service_token = ServiceToken(service_token)
         self.recommender = recommender
         self.fraud = fraud
         self.timeout_s = request_timeout_s
@@ -158,8 +191,8 @@ class Ingress:
         return await self._serve("/recommendations", rid, self.recommender.recommend,
                                  body.model_dump(), RecommendationResponse)
 
-    @api.post("/fraud/score", response_model=FraudScoreResponse,
-              responses={422: {"description": "invalid request (problem+json)"}})
+    @api.post("/fraud/score", response_model=FraudScoreResponse, dependencies=[_authorized],
+              responses={**_UNAUTHORIZED, 422: {"description": "invalid request (problem+json)"}})
     async def fraud_score(self, body: FraudScoreRequest, request: Request) -> JSONResponse:
         rid = _request_id(request)
         return await self._serve("/fraud/score", rid, self.fraud.score,
@@ -182,7 +215,8 @@ class Ingress:
         ok = all(d.model_version and not d.last_error for d in deps)
         return ServiceStatus(status="ok" if ok else "degraded", deployments=deps)
 
-    @api.post("/admin/reload", response_model=ServiceStatus)
+    @api.post("/admin/reload", response_model=ServiceStatus, dependencies=[_authorized],
+              responses=_UNAUTHORIZED)
     async def reload(self) -> ServiceStatus:
         """Check the champion alias now instead of at the next poll."""
         deps = await self._statuses("reload")

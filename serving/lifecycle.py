@@ -3,7 +3,8 @@
 Replicas already follow the ``champion`` alias by polling; these functions make
 the move *prompt and observable*: compare what the registry says with what the
 running app reports on ``/status``, and when they differ ask the app to check now
-(``POST /admin/reload``). Plain functions so the Dagster sensor/asset stay thin.
+(``POST /admin/reload``, with the settings' service token). Plain functions so the
+Dagster sensor/asset stay thin.
 """
 
 from __future__ import annotations
@@ -72,6 +73,7 @@ def reload_if_moved(settings: Settings | None = None, timeout_s: float = 30.0) -
     """Ask the running app to load the champion when it serves another version."""
     import httpx
 
+    from serving.auth import bearer_headers
     from serving.runtime import base_url
 
     settings = settings or get_settings()
@@ -82,7 +84,11 @@ def reload_if_moved(settings: Settings | None = None, timeout_s: float = 30.0) -
         return report
     report.stale = [n for n, v in champions.items() if v is not None and served.get(n) != v]
     if report.stale:
-        httpx.post(f"{base_url(settings)}/admin/reload", timeout=timeout_s, trust_env=False)
+        resp = httpx.post(f"{base_url(settings)}/admin/reload", timeout=timeout_s, trust_env=False,
+                          headers=bearer_headers(settings.serve_service_token))
+        if resp.status_code == 401:  # a misconfigured deployment must fail loudly, not look reloaded
+            raise PermissionError("serving refused the service token for /admin/reload; set "
+                                  "SUUUPRA_SERVE_SERVICE_TOKEN to the token the Serve app runs with")
         report.reloaded = True
         report.served_after = served_versions(settings)
     else:

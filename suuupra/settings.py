@@ -13,6 +13,9 @@ Two profiles share one code path:
 
 Variables are prefixed ``SUUUPRA_`` (nested with ``__``), e.g.
 ``SUUUPRA_PROFILE=prod``, ``SUUUPRA_DATABASE_URL=postgresql+psycopg://...``.
+The prod profile refuses to start with a dev-default, short or placeholder secret
+(``SUUUPRA_JWT_SECRET``, ``SUUUPRA_MEDIA_SIGNING_SECRET``,
+``SUUUPRA_SERVE_SERVICE_TOKEN``).
 """
 
 from __future__ import annotations
@@ -22,7 +25,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic import Field, SecretStr, ValidationError, ValidationInfo, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -46,12 +49,43 @@ class SettingsError(RuntimeError):
     """
 
 
+#: Secrets the prod profile refuses to start with when weak (see :func:`secret_weakness`).
+PROD_SECRETS = ("jwt_secret", "media_signing_secret", "serve_service_token")
+MIN_SECRET_CHARS = 32
+GENERATE_SECRET_HINT = "python -c 'import secrets; print(secrets.token_urlsafe(48))'"
+# Markers of a value typed by hand instead of generated, compared without case or
+# separators. All are 7+ letters, so a random token contains one by chance with
+# negligible probability.
+_PLACEHOLDER_MARKERS = ("devonly", "changeme", "replaceme", "placeholder", "insecure", "yoursecret")
+_MIN_DISTINCT_CHARS = 8
+
+
+def secret_weakness(value: str, dev_default: str = "") -> str | None:
+    """Why ``value`` is not good enough as a prod secret, or None when it is.
+
+    Length alone is not enough: the dev defaults are 32+ characters, and so is
+    ``"x" * 40``; those are refused as well.
+    """
+    if dev_default and value == dev_default:
+        return "it is the development default"
+    if len(value) < MIN_SECRET_CHARS:
+        return f"it is {len(value)} characters long"
+    folded = "".join(ch for ch in value.lower() if ch.isalnum())
+    if any(marker in folded for marker in _PLACEHOLDER_MARKERS):
+        return "it looks like a placeholder"
+    if len(set(value)) < _MIN_DISTINCT_CHARS:
+        return "it repeats too few distinct characters"
+    return None
+
+
 class Settings(BaseSettings):
     """Effective platform configuration.
 
     Values left as ``None`` are derived from the profile and ``data_dir`` in
     :meth:`_fill_profile_defaults`, so a bare ``Settings()`` is a working local
-    setup and ``Settings(profile="prod")`` points at the standard prod services.
+    setup and ``Settings(profile="prod", <secrets>)`` points at the standard prod
+    services. The secrets in :data:`PROD_SECRETS` have dev defaults that only the
+    local profile accepts.
     """
 
     model_config = SettingsConfigDict(
@@ -122,9 +156,35 @@ class Settings(BaseSettings):
     access_token_ttl_s: int = Field(default=900, ge=1)
     refresh_token_ttl_s: int = Field(default=14 * 24 * 3600, ge=1)
     media_signing_secret: SecretStr = SecretStr("dev-only-media-secret-0123456789")
+    # Bearer token callers (apps_api, the CLI, Dagster) present to the Serve routes
+    # that score payments or change state (``/fraud/score``, ``/admin/reload``).
+    serve_service_token: SecretStr = SecretStr("dev-only-serve-token-0123456789abcdef")
 
     # Spark tuning for small machines
     spark_shuffle_partitions: int = Field(default=4, ge=1)
+
+    @field_validator(*PROD_SECRETS)
+    @classmethod
+    def _strong_in_prod(cls, value: SecretStr, info: ValidationInfo) -> SecretStr:
+        """Prod must not start with a guessable secret: a dev default in prod lets anyone
+        mint login tokens, sign playback URLs or call the fraud scorer. The error names
+        the variable to set, never the value."""
+        if info.data.get("profile") is not Profile.prod:  # local, or the profile itself is invalid
+            return value
+        name = str(info.field_name)
+        secret = value.get_secret_value()
+        why = secret_weakness(secret, cls.model_fields[name].default.get_secret_value())
+        # fields validate in declaration order, so earlier secrets are in info.data
+        reused = [f for f in PROD_SECRETS if f != name and isinstance(info.data.get(f), SecretStr)
+                  and info.data[f].get_secret_value() == secret]
+        if why is None and reused:
+            why = f"it is the same as SUUUPRA_{reused[0].upper()}"
+        if why is not None:
+            raise ValueError(
+                f"SUUUPRA_{name.upper()} must be set to a random secret of at least {MIN_SECRET_CHARS} "
+                f"characters for the prod profile ({why}); generate one with: {GENERATE_SECRET_HINT}"
+            )
+        return value
 
     @field_validator("data_dir")
     @classmethod
@@ -156,8 +216,6 @@ class Settings(BaseSettings):
             self.qdrant_url = "http://127.0.0.1:6333"
         if not local and self.feast_registry_url is None:
             self.feast_registry_url = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
-        if not local and self.jwt_secret.get_secret_value().startswith("dev-only"):
-            raise ValueError("jwt_secret must be set to a real secret in the prod profile")
         return self
 
     # ---- derived paths (all local state lives under data_dir) ----
@@ -223,7 +281,8 @@ def load_settings(**overrides: Any) -> Settings:
         for err in exc.errors():
             loc = "__".join(str(p) for p in err["loc"]) if err["loc"] else ""
             var = f"SUUUPRA_{loc.upper()}" if loc else "SUUUPRA_* settings"
-            problems.append(f"{var}: {err['msg']}")
+            msg = err["msg"].removeprefix("Value error, ")
+            problems.append(msg if msg.startswith(var) else f"{var}: {msg}")
         raise SettingsError("Invalid settings:\n  " + "\n  ".join(problems)) from None
 
 

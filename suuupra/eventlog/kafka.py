@@ -36,6 +36,10 @@ class KafkaEventLog:
             "acks": "all",
             "enable_idempotence": True,
             "linger_ms": 5,
+            # A broker that cannot be reached fails the batch within the flush budget
+            # (kafka-python would otherwise block up to 30 s bootstrapping, 60 s per send).
+            "bootstrap_timeout_ms": int(flush_timeout_s * 1000),
+            "max_block_ms": int(flush_timeout_s * 1000),
             "key_serializer": lambda k: k.encode("utf-8"),
             "value_serializer": lambda v: json.dumps(v, separators=(",", ":")).encode("utf-8"),
         }

@@ -59,6 +59,8 @@ def two_stores(tmp_path_factory, pg_schema, make_feast_settings, sample_start):
         tmp_path_factory.mktemp("feast_redis"),
         profile="prod",
         jwt_secret="test-secret-for-prod-profile-0123456789",
+        media_signing_secret="test-media-secret-for-prod-QNjn49Hu3S8DyU_mLg",
+        serve_service_token="test-serve-token-for-prod-kMHEVmfki3EE4h6WRR",
         redis_url=REDIS,
         feast_registry_url=f"{PG}?options=-csearch_path%3D{pg_schema}",
         feast_offline_store="file",

@@ -36,7 +36,10 @@ def test_prod_profile_with_spark_offline_store(tmp_path, make_feast_settings, sa
     with psycopg.connect(dsn, autocommit=True) as conn:
         conn.execute(f'CREATE SCHEMA "{schema}"')
     settings = make_feast_settings(
-        tmp_path / "data", profile="prod", jwt_secret="x" * 40, spark_master="local[1]",
+        tmp_path / "data", profile="prod", jwt_secret="test-jwt-secret-for-prod-vpIu5mJPw8qyhNh8Tb4J",
+        media_signing_secret="test-media-secret-for-prod-QNjn49Hu3S8DyU_mLg",
+        serve_service_token="test-serve-token-for-prod-kMHEVmfki3EE4h6WRR",
+        spark_master="local[1]",
         feast_registry_url=f"postgresql+psycopg://postgres@127.0.0.1:5432/test?options=-csearch_path%3D{schema}",
     )
     store = None

@@ -22,7 +22,9 @@ def test_local_config_is_absolute_and_cwd_independent(tmp_path, monkeypatch, mak
 
 def test_prod_config_uses_spark_redis_and_cached_sql_registry(tmp_path, make_feast_settings):
     settings = make_feast_settings(
-        tmp_path / "data", profile="prod", jwt_secret="x" * 40,
+        tmp_path / "data", profile="prod", jwt_secret="test-jwt-secret-for-prod-vpIu5mJPw8qyhNh8Tb4J",
+        media_signing_secret="test-media-secret-for-prod-QNjn49Hu3S8DyU_mLg",
+        serve_service_token="test-serve-token-for-prod-kMHEVmfki3EE4h6WRR",
         redis_url="redis://:s3cret@cache.internal:6380/2", feast_registry_ttl_s=30,
     )
     cfg = build_repo_config(settings)

@@ -142,6 +142,8 @@ def test_kafka_backend_selected_in_prod(monkeypatch, data_dir):
 
     monkeypatch.setenv("SUUUPRA_PROFILE", "prod")
     monkeypatch.setenv("SUUUPRA_JWT_SECRET", "a-real-secret-for-prod-0123456789")
+    monkeypatch.setenv("SUUUPRA_MEDIA_SIGNING_SECRET", "test-media-secret-for-prod-QNjn49Hu3S8DyU_mLg")
+    monkeypatch.setenv("SUUUPRA_SERVE_SERVICE_TOKEN", "test-serve-token-for-prod-kMHEVmfki3EE4h6WRR")
     log = open_event_log(load_settings())
     assert isinstance(log, KafkaEventLog)
     assert log._producer is None  # no broker contact until the first append

@@ -84,6 +84,8 @@ def _prod_env(monkeypatch, tmp_path: Path) -> dict[str, str]:
         "SUUUPRA_QDRANT_URL": "http://qdrant.test:6333",
         "SUUUPRA_DATABASE_URL": "postgresql+psycopg://app@pg.test:5432/suuupra",
         "SUUUPRA_JWT_SECRET": "a-real-secret-for-the-prod-profile-0123456789",
+        "SUUUPRA_MEDIA_SIGNING_SECRET": "test-media-secret-for-prod-QNjn49Hu3S8DyU_mLg",
+        "SUUUPRA_SERVE_SERVICE_TOKEN": "test-serve-token-for-prod-kMHEVmfki3EE4h6WRR",
     }
     for k, v in env.items():
         monkeypatch.setenv(k, v)

@@ -23,8 +23,11 @@ def test_local_source_monitors_lake_with_watermark(settings):
 
 def test_prod_source_is_kafka_and_needs_the_connector_jar(tmp_path):
     jar = tmp_path / "flink-sql-connector-kafka.jar"
-    prod = load_settings(profile="prod", data_dir=tmp_path, jwt_secret="x" * 40, kafka_bootstrap_servers="k:9092",
-                         flink_kafka_connector_jar=jar)
+    prod = load_settings(profile="prod", data_dir=tmp_path,
+                         jwt_secret="test-jwt-secret-for-prod-vpIu5mJPw8qyhNh8Tb4J",
+                         media_signing_secret="test-media-secret-for-prod-QNjn49Hu3S8DyU_mLg",
+                         serve_service_token="test-serve-token-for-prod-kMHEVmfki3EE4h6WRR",
+                         kafka_bootstrap_servers="k:9092", flink_kafka_connector_jar=jar)
     ddl = sql.source_ddl("engagement_src", "engagement", sql.ENGAGEMENT_FIELDS, prod, sql.StreamOptions(),
                          "engagement")
     for part in ("'connector' = 'kafka'", "'topic' = 'suuupra.engagement'", "'properties.bootstrap.servers' = "

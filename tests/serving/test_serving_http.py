@@ -8,6 +8,7 @@ in this temp data dir, so fraud answers exercise the documented fallback.
 from __future__ import annotations
 
 import asyncio
+import secrets
 import threading
 import time
 import uuid
@@ -33,6 +34,9 @@ from serving.tutor_local import free_port
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(300)]
 
 UNPUBLISHED = course_id(8)
+# not the dev default: proves the token reaches the replicas from the environment
+SERVICE_TOKEN = secrets.token_urlsafe(32)
+AUTH = {"Authorization": f"Bearer {SERVICE_TOKEN}"}
 APP_ARGS = {"poll_interval_s": 1.0, "fraud_replicas": 2, "request_timeout_s": 10.0}
 
 
@@ -82,6 +86,7 @@ def serve_app(tmp_path_factory):
     mp.setenv("SUUUPRA_DATA_DIR", str(data))
     mp.setenv("SUUUPRA_PROFILE", "local")
     mp.setenv("SUUUPRA_SERVE_PORT", str(port))
+    mp.setenv("SUUUPRA_SERVE_SERVICE_TOKEN", SERVICE_TOKEN)  # before the Ray head: the builder reads it
     # Ray runs as a private head started by the CLI (see tests/ray_head.py for why)
     with ExitStack() as cleanup:
         cleanup.callback(reset_settings_cache)
@@ -121,7 +126,8 @@ def _serve_with_champions(settings, data, cleanup: ExitStack):
     runtime.start(settings)
     runtime.apply_config(_config(settings))
     publisher.join()
-    client = cleanup.enter_context(httpx.Client(base_url=runtime.base_url(settings), timeout=15, trust_env=False))
+    client = cleanup.enter_context(httpx.Client(base_url=runtime.base_url(settings), timeout=15, trust_env=False,
+                                                headers=AUTH))
     _wait_status(client, lambda s: s["status"] == "ok")
     yield {"client": client, "settings": settings, "data": data}
 
@@ -245,7 +251,8 @@ def test_apps_api_fraud_client_gets_a_real_decision(serve_app):
     from apps_api.fraud import FraudClient, FraudRequest
 
     settings = serve_app["settings"]
-    client = FraudClient(settings.fraud_scorer_url, timeout_ms=5000, approve_max_minor=200_000)
+    client = FraudClient(settings.fraud_scorer_url, timeout_ms=5000, approve_max_minor=200_000,
+                         service_token=settings.serve_service_token)
     try:
         d = client.score(FraudRequest(learner_id="L1", amount_minor=1000, currency="INR", method="upi",
                                       device_id="d", ip="1.2.3.4", country="IN",
@@ -255,9 +262,77 @@ def test_apps_api_fraud_client_gets_a_real_decision(serve_app):
     assert d.model_version == "suuupra-fraud/v1" and d.probability is not None
 
 
+# ---------------------------------------------------------------- service token
+def _assert_unauthorized(r: httpx.Response) -> None:
+    assert r.status_code == 401, r.text
+    assert r.headers["content-type"].startswith("application/problem+json")
+    assert r.headers["www-authenticate"].startswith("Bearer")
+    body = r.json()
+    assert body["status"] == 401 and body["title"] == "Unauthorized" and body["request_id"]
+    assert SERVICE_TOKEN not in r.text
+
+
+@pytest.mark.parametrize("path", ["/fraud/score", "/admin/reload"])
+@pytest.mark.parametrize(
+    "headers",
+    [{}, {"Authorization": "Bearer wrong-token"}, {"Authorization": f"Basic {SERVICE_TOKEN}"},
+     {"Authorization": f"Bearer {SERVICE_TOKEN}x"}],
+    ids=["missing", "wrong", "not-bearer", "prefix-of-right"],
+)
+def test_scoring_and_admin_routes_need_the_service_token(serve_app, path, headers):
+    with httpx.Client(base_url=serve_app["client"].base_url, timeout=15, trust_env=False) as bare:
+        _assert_unauthorized(bare.post(path, json=_payment(), headers=headers))
+
+
+def test_the_dev_default_token_is_refused_when_another_is_configured(serve_app):
+    from suuupra.settings import Settings
+
+    dev = Settings.model_fields["serve_service_token"].default.get_secret_value()
+    with httpx.Client(base_url=serve_app["client"].base_url, timeout=15, trust_env=False) as bare:
+        _assert_unauthorized(bare.post("/fraud/score", json=_payment(), headers={"Authorization": f"Bearer {dev}"}))
+
+
+def test_an_unauthenticated_malformed_body_gets_401_not_field_details(serve_app):
+    with httpx.Client(base_url=serve_app["client"].base_url, timeout=15, trust_env=False) as bare:
+        _assert_unauthorized(bare.post("/fraud/score", json={"currency": "inr"}))
+        _assert_unauthorized(bare.post("/fraud/score", content=b"{not json",
+                                       headers={"content-type": "application/json"}))
+
+
+def test_the_right_token_scores_and_reloads(serve_app):
+    with httpx.Client(base_url=serve_app["client"].base_url, timeout=30, trust_env=False) as bare:
+        scored = bare.post("/fraud/score", json=_payment(), headers=AUTH)
+        reloaded = bare.post("/admin/reload", headers={"Authorization": f"bearer {SERVICE_TOKEN}"})
+        assert scored.status_code == 200, scored.text
+        assert scored.json()["model_version"].startswith("suuupra-fraud/")
+        assert reloaded.status_code == 200, reloaded.text
+        assert {d["name"] for d in reloaded.json()["deployments"]} == {"Recommender", "FraudScorer"}
+
+
+def test_read_routes_stay_public(serve_app):
+    with httpx.Client(base_url=serve_app["client"].base_url, timeout=30, trust_env=False) as bare:
+        assert bare.get("/healthz").status_code == 200
+        assert bare.get("/status").status_code == 200
+        r = bare.post("/recommendations", json={"learner_id": learner_id(3), "k": 2})
+        assert r.status_code == 200, r.text
+
+
+def test_apps_api_fraud_client_without_the_token_falls_back(serve_app):
+    from apps_api.fraud import FraudClient, FraudRequest
+
+    client = FraudClient(serve_app["settings"].fraud_scorer_url, timeout_ms=5000, approve_max_minor=200_000)
+    try:
+        d = client.score(FraudRequest(learner_id="L1", amount_minor=1000, currency="INR", method="upi",
+                                      device_id="d", ip="1.2.3.4", country="IN",
+                                      occurred_at=datetime(2026, 11, 24, 12, tzinfo=UTC)))
+    finally:
+        client.close()
+    assert d.fallback is True and d.reasons == ["scorer_unavailable:http_401"]
+
+
 # ---------------------------------------------------------------- lifecycle
 async def _stream(base: str, stop: asyncio.Event, results: list, concurrency: int = 4) -> None:
-    async with httpx.AsyncClient(base_url=base, timeout=15, trust_env=False) as client:
+    async with httpx.AsyncClient(base_url=base, timeout=15, trust_env=False, headers=AUTH) as client:
         async def worker(n: int) -> None:
             i = 0
             while not stop.is_set():

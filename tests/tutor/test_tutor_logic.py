@@ -176,7 +176,9 @@ def test_vllm_config_follows_settings(settings) -> None:
 
     s = load_settings(
         profile="prod",
-        jwt_secret="x" * 40,
+        jwt_secret="test-jwt-secret-for-prod-vpIu5mJPw8qyhNh8Tb4J",
+        media_signing_secret="test-media-secret-for-prod-QNjn49Hu3S8DyU_mLg",
+        serve_service_token="test-serve-token-for-prod-kMHEVmfki3EE4h6WRR",
         data_dir=settings.data_dir,
         vllm_tensor_parallel_size=2,
         vllm_max_model_len=16384,
