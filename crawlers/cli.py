@@ -36,6 +36,7 @@ def run(
 ) -> None:
     """Crawl (politely, incrementally) and update the search index."""
     from rich.console import Console
+    from rich.markup import escape
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
     from rich.table import Table
 
@@ -93,7 +94,9 @@ def run(
             table.add_row(f"index.{key}", str(getattr(stats, key)))
     console.print(table)
     for url, err in result.errors[:10]:
-        console.print(f"[yellow]failed[/] {url}: {err}")
+        console.print(f"[yellow]failed[/] {escape(url)}: {escape(err)}")
+    for url, reason, detail in result.refusals[:10]:  # e.g. a redirect to an internal address
+        console.print(f"[yellow]refused[/] ({reason}) {escape(url)}: {escape(detail)}")
 
 
 @app.command("serve")

@@ -1,9 +1,14 @@
 """A polite, incremental, bounded web crawler for documentation sites.
 
-Politeness: honours robots.txt (allow/disallow and Crawl-delay), sends an
-identifying User-Agent, limits concurrency and spaces requests to the host.
+Politeness: honours robots.txt (allow/disallow and Crawl-delay, capped), sends
+an identifying User-Agent, limits concurrency and spaces requests to the host.
 Robustness: retries 429/5xx/transport errors with exponential backoff (and
-Retry-After), never follows links out of scope, caps page size, skips non-HTML.
+Retry-After), caps page, robots.txt and sitemap sizes, skips non-HTML.
+Safety: the crawl talks only to its own seed hosts. Redirects are followed by
+hand (:mod:`crawlers.fetching`) and every hop is checked for scope and robots
+rules before it is sent; every connection is checked for internal addresses
+(:mod:`crawlers.fetch_guard`); every request attempt counts against
+``max_requests``. What is refused is counted by reason in the result, not raised.
 Incrementality: conditional GETs from :class:`crawlers.state.CrawlState`; a 304
 or an identical content hash counts as unchanged. Discovery is breadth-first
 from the start URL, then sitemap entries the links did not reach, so a
@@ -15,166 +20,49 @@ from __future__ import annotations
 import hashlib
 import logging
 import re
-import threading
 import time
-import urllib.robotparser
 from collections import deque
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
-from urllib.parse import urldefrag, urlsplit, urlunsplit
-from xml.etree import ElementTree
+from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 import httpx
 
+from crawlers.config import (
+    PYTHON_DOCS_EXCLUDE,
+    USER_AGENT,
+    CrawlConfig,
+    CrawlResult,
+    normalize_url,
+)
+from crawlers.discovery import Politeness, SitemapLimits, SitemapReader
 from crawlers.extract import extract
+from crawlers.fetch_guard import (
+    DISALLOWED,
+    OUT_OF_SCOPE,
+    REQUEST_BUDGET,
+    AddressPolicy,
+    GuardedTransport,
+    Refused,
+    RequestBudget,
+    Resolver,
+)
+from crawlers.fetching import Fetcher, read_capped
 from crawlers.state import CrawlState
 from rag.types import Document
 
+__all__ = [
+    "PYTHON_DOCS_EXCLUDE", "SKIP_SUFFIXES", "USER_AGENT", "CrawlConfig", "CrawlResult", "Crawler", "crawl",
+    "normalize_url",
+]  # fmt: skip
+
 log = logging.getLogger(__name__)
 
-USER_AGENT = "SuuupraBot/1.0 (+https://suuupra.example/bot; docs search indexer)"
 SKIP_SUFFIXES = (
     ".png", ".jpg", ".jpeg", ".gif", ".svg", ".ico", ".css", ".js", ".zip", ".gz", ".bz2", ".tar",
     ".pdf", ".epub", ".txt", ".xml", ".json", ".woff", ".woff2", ".ttf", ".mp4", ".webm",
 )  # fmt: skip
-PYTHON_DOCS_EXCLUDE = (r"/genindex", r"/search\.html$", r"/py-modindex\.html$", r"/_sources/", r"/_static/")
-
-
-@dataclass
-class CrawlConfig:
-    """What to crawl and how hard. ``scope`` defaults to the start URL's directory."""
-
-    start_url: str
-    source: str = "python-docs"
-    max_pages: int | None = None
-    scope: str | None = None
-    exclude: tuple[str, ...] = PYTHON_DOCS_EXCLUDE
-    concurrency: int = 4
-    delay_s: float = 0.0
-    max_retries: int = 3
-    backoff_s: float = 0.5
-    timeout_s: float = 15.0
-    max_bytes: int = 5_000_000
-    use_sitemap: bool = True
-    user_agent: str = USER_AGENT
-    course_id: str = ""
-    content_type: str = "docs"
-    site_root: str | None = None  # tags are path segments below this; default: scheme://host/
-
-    def __post_init__(self) -> None:
-        parts = urlsplit(self.start_url)
-        if parts.scheme not in ("http", "https") or not parts.netloc:
-            raise ValueError(f"start_url must be an absolute http(s) URL, got {self.start_url!r}")
-        if self.max_pages is not None and self.max_pages < 1:
-            raise ValueError("max_pages must be >= 1")
-        if self.concurrency < 1:
-            raise ValueError("concurrency must be >= 1")
-        if self.scope is None:
-            path = parts.path if parts.path.endswith("/") else parts.path.rsplit("/", 1)[0] + "/"
-            self.scope = urlunsplit((parts.scheme, parts.netloc.lower(), path, "", ""))
-        if self.site_root is None:
-            self.site_root = urlunsplit((parts.scheme, parts.netloc.lower(), "/", "", ""))
-
-
-@dataclass
-class CrawlResult:
-    """Counts plus the documents to (re-)index and the pages that disappeared."""
-
-    pages_fetched: int = 0
-    pages_new: int = 0
-    pages_changed: int = 0
-    pages_unchanged: int = 0
-    pages_failed: int = 0
-    pages_disallowed: int = 0
-    pages_duplicate: int = 0
-    pages_noindex: int = 0
-    requests: int = 0
-    retries: int = 0
-    truncated: bool = False
-    elapsed_s: float = 0.0
-    documents: list[Document] = field(default_factory=list)
-    changed_doc_ids: list[str] = field(default_factory=list)
-    gone_urls: list[str] = field(default_factory=list)
-    gone_doc_ids: list[str] = field(default_factory=list)
-    errors: list[tuple[str, str]] = field(default_factory=list)
-
-    def summary(self) -> dict[str, float | int | bool]:
-        keys = (
-            "pages_fetched", "pages_new", "pages_changed", "pages_unchanged", "pages_failed", "pages_disallowed",
-            "pages_duplicate", "pages_noindex", "requests", "retries", "truncated", "elapsed_s",
-        )  # fmt: skip
-        out: dict[str, float | int | bool] = {k: getattr(self, k) for k in keys}
-        out["documents"] = len(self.documents)
-        out["pages_gone"] = len(self.gone_urls)
-        return out
-
-
-def normalize_url(url: str) -> str:
-    """Canonical form used for dedup: no fragment, lower-case host, no default port, sorted query."""
-    url, _ = urldefrag(url.strip())
-    p = urlsplit(url)
-    host = (p.hostname or "").lower()
-    port = p.port
-    netloc = host if port is None or (p.scheme, port) in (("http", 80), ("https", 443)) else f"{host}:{port}"
-    query = "&".join(sorted(q for q in p.query.split("&") if q))
-    return urlunsplit((p.scheme.lower(), netloc, p.path or "/", query, ""))
-
-
-class _Politeness:
-    """Robots rules plus a per-host minimum gap between request starts."""
-
-    def __init__(self, client: httpx.Client, cfg: CrawlConfig) -> None:
-        self.cfg = cfg
-        self.rp = urllib.robotparser.RobotFileParser()
-        self.sitemaps: list[str] = []
-        root = urlsplit(cfg.start_url)
-        robots_url = f"{root.scheme}://{root.netloc}/robots.txt"
-        try:
-            r = client.get(robots_url)
-            if r.status_code == 200:
-                self.rp.parse(r.text.splitlines())
-            elif r.status_code in (401, 403):
-                self.rp.disallow_all = True
-            else:
-                self.rp.allow_all = True
-        except httpx.HTTPError:
-            self.rp.allow_all = True
-        self.sitemaps = list(self.rp.site_maps() or [])
-        if not self.sitemaps:
-            self.sitemaps = [f"{root.scheme}://{root.netloc}/sitemap.xml"]
-        delay = self.rp.crawl_delay(cfg.user_agent)
-        self.gap = max(cfg.delay_s, float(delay or 0))
-        self._lock = threading.Lock()
-        self._next = 0.0
-
-    def allowed(self, url: str) -> bool:
-        return self.rp.can_fetch(self.cfg.user_agent, url)
-
-    def wait_turn(self) -> None:
-        if self.gap <= 0:
-            return
-        with self._lock:
-            now = time.monotonic()
-            start = max(now, self._next)
-            self._next = start + self.gap
-        if start > now:
-            time.sleep(start - now)
-
-
-def _sitemap_urls(client: httpx.Client, sitemap_url: str, depth: int = 0) -> list[str]:
-    try:
-        r = client.get(sitemap_url)
-        if r.status_code != 200:
-            return []
-        root = ElementTree.fromstring(r.content)
-    except (httpx.HTTPError, ElementTree.ParseError):
-        return []
-    ns = "{http://www.sitemaps.org/schemas/sitemap/0.9}"
-    urls = [(el.text or "").strip() for el in root.iter(f"{ns}loc")]
-    if root.tag == f"{ns}sitemapindex" and depth < 2:
-        return [u for sm in urls for u in _sitemap_urls(client, sm, depth + 1)]
-    return [u for u in urls if u]
 
 
 @dataclass
@@ -188,28 +76,68 @@ class _Fetched:
     error: str = ""
     retries: int = 0
     content_type: str = ""
+    refused: str = ""
+    detail: str = ""
 
 
 class Crawler:
-    """Run one crawl of ``cfg`` against ``state``. Use :func:`crawl` for the common case."""
+    """Run one crawl of ``cfg`` against ``state``. Use :func:`crawl` for the common case.
+
+    ``resolver`` replaces DNS resolution (``(host, port) -> getaddrinfo rows``), for tests.
+    """
 
     def __init__(
-        self, cfg: CrawlConfig, state: CrawlState, *, on_page: Callable[[str, str], None] | None = None
+        self,
+        cfg: CrawlConfig,
+        state: CrawlState,
+        *,
+        on_page: Callable[[str, str], None] | None = None,
+        resolver: Resolver | None = None,
     ):
         self.cfg = cfg
         self.state = state
         self.on_page = on_page
         self._exclude = [re.compile(p) for p in cfg.exclude]
+        self._start = normalize_url(cfg.start_url)
+        self._seeds = cfg.seed_origins()
+        self._resolver = resolver
 
     def in_scope(self, url: str) -> bool:
-        if not url.startswith(self.cfg.scope or ""):
+        scope = self.cfg.scope or ""
+        if not url.startswith(scope) or self._origin(url) != self._origin(scope):
             return False
         path = urlsplit(url).path.lower()
         if path.endswith(SKIP_SUFFIXES):
             return False
         return not any(p.search(url) for p in self._exclude)
 
-    def _fetch(self, client: httpx.Client, polite: _Politeness, url: str) -> _Fetched:
+    @staticmethod
+    def _origin(url: str) -> tuple[str, str, int | None]:
+        p = urlsplit(url)
+        return p.scheme.lower(), (p.hostname or "").lower(), p.port
+
+    def _check_host(self, url: str) -> None:
+        """robots.txt and sitemaps: any path, but only on the crawl's own hosts."""
+        p = urlsplit(url)
+        try:
+            port = p.port or (443 if p.scheme == "https" else 80)
+        except ValueError:  # a port that is not a number in range
+            raise Refused(OUT_OF_SCOPE, f"invalid URL {url!r}") from None
+        if (p.scheme.lower(), (p.hostname or "").lower(), port) not in self._seeds:
+            raise Refused(OUT_OF_SCOPE, f"{p.hostname}:{port} is not a host of this crawl")
+
+    def _page_check(self, polite: Politeness) -> Callable[[str], None]:
+        """Every hop of a page fetch: in scope (the start URL itself is exempt) and allowed by robots.txt."""
+
+        def check(url: str) -> None:
+            if url != self._start and not self.in_scope(url):
+                raise Refused(OUT_OF_SCOPE, f"{url} is outside {self.cfg.scope}")
+            if not polite.allowed(url):
+                raise Refused(DISALLOWED, f"{url} is disallowed by robots.txt")
+
+        return check
+
+    def _fetch(self, fetcher: Fetcher, polite: Politeness, url: str) -> _Fetched:
         prev = self.state.get(url)
         headers = {}
         if prev is not None and not prev.gone and prev.document is not None:
@@ -217,76 +145,87 @@ class Crawler:
                 headers["If-None-Match"] = prev.etag
             if prev.last_modified:
                 headers["If-Modified-Since"] = prev.last_modified
-        attempt = 0
-        while True:
-            polite.wait_turn()
+        with fetcher.open(url, self._page_check(polite), headers) as opened:
+            f = _Fetched(
+                url, opened.status, final_url=opened.final_url, error=opened.error, retries=opened.retries
+            )
+            f.refused, f.detail = opened.refused, opened.detail
+            r = opened.response
+            if r is None:
+                if not f.refused and not f.error:
+                    f.error = "transport error"
+                return f
+            f.content_type = r.headers.get("content-type", "")
+            f.etag, f.last_modified = r.headers.get("etag"), r.headers.get("last-modified")
+            if r.status_code == 200 and "html" in f.content_type.lower():
+                try:
+                    f.body, _ = read_capped(r, self.cfg.max_bytes)
+                except Refused as exc:
+                    f.status, f.refused, f.detail = -1, exc.reason, exc.detail
+                except httpx.HTTPError as exc:
+                    f.status, f.error = -1, f"{type(exc).__name__}: {exc}"
+        return f
+
+    def _discover(self, fetcher: Fetcher, polite: Politeness, result: CrawlResult) -> deque[str]:
+        """Load robots.txt, then (unless disabled) the sitemaps it names on the crawl's own hosts."""
+        root = urlsplit(self.cfg.start_url)
+        refusal = polite.load(
+            fetcher, f"{root.scheme}://{root.netloc}/robots.txt", self._check_host, self.cfg.robots_max_bytes
+        )
+        if refusal is not None:
+            result.refuse(*refusal)
+        result.robots_truncated = polite.truncated
+        if not self.cfg.use_sitemap:
+            return deque()
+        limits = SitemapLimits(
+            max_bytes=self.cfg.sitemap_max_bytes,
+            max_urls=self.cfg.sitemap_max_urls,
+            max_files=self.cfg.sitemap_max_files,
+        )
+        reader = SitemapReader(fetcher, self._check_host, limits)
+        reader.read(polite.sitemaps or [f"{root.scheme}://{root.netloc}/sitemap.xml"])
+        for refused in reader.refused:
+            result.refuse(*refused)
+        result.truncated = result.truncated or reader.capped
+        urls: deque[str] = deque()
+        for u in reader.urls:
             try:
-                with client.stream("GET", url, headers=headers) as r:
-                    ctype = r.headers.get("content-type", "")
-                    body = b""
-                    if r.status_code == 200 and "html" in ctype.lower():
-                        chunks = []
-                        size = 0
-                        for part in r.iter_bytes():
-                            size += len(part)
-                            if size > self.cfg.max_bytes:
-                                return _Fetched(url, -1, error=f"larger than {self.cfg.max_bytes} bytes")
-                            chunks.append(part)
-                        body = b"".join(chunks)
-                    status = r.status_code
-                    result = _Fetched(
-                        url,
-                        status,
-                        final_url=normalize_url(str(r.url)),
-                        body=body,
-                        etag=r.headers.get("etag"),
-                        last_modified=r.headers.get("last-modified"),
-                        retries=attempt,
-                        content_type=ctype,
-                    )
-                    retry_after = r.headers.get("retry-after")
-            except httpx.HTTPError as exc:
-                status, result, retry_after = (
-                    -1,
-                    _Fetched(url, -1, error=f"{type(exc).__name__}: {exc}"),
-                    None,
-                )
-            retryable = status == -1 or status == 429 or status >= 500
-            if not retryable or attempt >= self.cfg.max_retries:
-                result.retries = attempt
-                if status == -1 and not result.error:
-                    result.error = "transport error"
-                return result
-            attempt += 1
-            wait = self.cfg.backoff_s * (2 ** (attempt - 1))
-            if retry_after and retry_after.isdigit():
-                wait = max(wait, min(float(retry_after), 30.0))
-            time.sleep(wait)
+                urls.append(normalize_url(u))
+            except ValueError:
+                continue
+        return urls
 
     def run(self) -> CrawlResult:
         cfg = self.cfg
         result = CrawlResult()
         t0 = time.perf_counter()
         now = time.time()
-        start = normalize_url(cfg.start_url)
+        start = self._start
         seen: set[str] = {start}
         queue: deque[str] = deque([start])
         hashes: dict[str, str] = {}
         crawled_ok: set[str] = set()
+        budget = RequestBudget(cfg.max_requests)
+        policy = AddressPolicy(cfg.private_allowlist(), resolver=self._resolver)
+        polite = Politeness(cfg.user_agent, delay_s=cfg.delay_s, max_crawl_delay_s=cfg.max_crawl_delay_s)
+        limits = httpx.Limits(max_connections=cfg.concurrency)
         with httpx.Client(
             headers={"User-Agent": cfg.user_agent},
             timeout=cfg.timeout_s,
-            follow_redirects=True,
-            limits=httpx.Limits(max_connections=cfg.concurrency),
+            follow_redirects=False,  # followed by hand, each hop checked: crawlers.fetching
+            transport=GuardedTransport(policy, limits=limits),
         ) as client:
-            polite = _Politeness(client, cfg)
-            sitemap: deque[str] = deque()
-            if cfg.use_sitemap:
-                for sm in polite.sitemaps:
-                    sitemap.extend(normalize_url(u) for u in _sitemap_urls(client, sm))
+            fetcher = Fetcher(
+                client, budget, normalize=normalize_url, wait_turn=polite.wait_turn,
+                max_redirects=cfg.max_redirects, max_retries=cfg.max_retries, backoff_s=cfg.backoff_s,
+            )  # fmt: skip
+            sitemap = self._discover(fetcher, polite, result)
             with ThreadPoolExecutor(max_workers=cfg.concurrency, thread_name_prefix="crawl") as pool:
                 while queue or sitemap:
                     if cfg.max_pages is not None and len(crawled_ok) >= cfg.max_pages:
+                        result.truncated = True
+                        break
+                    if budget.exhausted or (budget.limit is not None and budget.used >= budget.limit):
                         result.truncated = True
                         break
                     while not queue and sitemap:
@@ -294,28 +233,31 @@ class Crawler:
                         if u not in seen and self.in_scope(u):
                             seen.add(u)
                             queue.append(u)
-                    budget = cfg.concurrency
+                    budget_n = cfg.concurrency
                     if cfg.max_pages is not None:
-                        budget = min(budget, cfg.max_pages - len(crawled_ok))
+                        budget_n = min(budget_n, cfg.max_pages - len(crawled_ok))
                     wave: list[str] = []
-                    while queue and len(wave) < budget:
+                    while queue and len(wave) < budget_n:
                         u = queue.popleft()
                         if not polite.allowed(u):
                             result.pages_disallowed += 1
+                            result.refuse(u, DISALLOWED, "robots.txt")
                             continue
                         wave.append(u)
                     if not wave:
                         continue
-                    for fetched in pool.map(lambda u: self._fetch(client, polite, u), wave):
-                        result.requests += 1 + fetched.retries
+                    for fetched in pool.map(lambda u: self._fetch(fetcher, polite, u), wave):
                         result.retries += fetched.retries
-                        links = self._handle(fetched, result, hashes, crawled_ok, now)
-                        for link in links:
-                            link = normalize_url(link)
+                        for link in self._handle(fetched, result, hashes, crawled_ok, now):
+                            try:
+                                link = normalize_url(link)
+                            except ValueError:
+                                continue
                             if link not in seen and self.in_scope(link):
                                 seen.add(link)
                                 queue.append(link)
-        if not result.truncated and not result.pages_failed:
+        result.requests = budget.used
+        if result.complete:
             # A complete crawl is authoritative: pages we no longer reach are gone.
             stale = sorted(
                 u for u in set(self.state.live_urls()) - crawled_ok if u.startswith(cfg.scope or "")
@@ -333,6 +275,15 @@ class Crawler:
         self, f: _Fetched, result: CrawlResult, hashes: dict[str, str], crawled_ok: set[str], now: float
     ) -> list[str]:
         cfg = self.cfg
+        if f.refused:
+            if f.refused == DISALLOWED:
+                result.pages_disallowed += 1
+            if f.refused == REQUEST_BUDGET:
+                result.truncated = True
+            hop = f" (redirected to {f.final_url})" if f.final_url and f.final_url != f.url else ""
+            result.refuse(f.url, f.refused, f.detail + hop)
+            self._notify(f.url, "refused")
+            return []
         prev = self.state.get(f.url)
         if f.status in (404, 410):
             if prev is not None and not prev.gone:
@@ -357,10 +308,6 @@ class Crawler:
             result.pages_failed += 1
             result.errors.append((f.url, f.error or f"HTTP {f.status}"))
             self._notify(f.url, "failed")
-            return []
-        if f.final_url and f.final_url != f.url and not self.in_scope(f.final_url):
-            result.pages_failed += 1
-            result.errors.append((f.url, f"redirected out of scope to {f.final_url}"))
             return []
         if not f.body:  # not HTML (image, PDF, ...): nothing to index, nothing to follow
             self._notify(f.url, "skipped")

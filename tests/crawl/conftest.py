@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from http_routes import Route, RouteServer
 
 PAGE = """<!doctype html><html><head><title>{title} | Site</title>{head}</head><body>
 <nav><a href="/index.html">Home</a> navigation text that must not be indexed</nav>
@@ -67,3 +68,18 @@ def site(tmp_path: Path) -> Iterator[tuple[Path, str]]:
     root = build_site(tmp_path / "site")
     with start_docs_server(root, port=0) as server:
         yield root, server.url
+
+
+@pytest.fixture()
+def http_server() -> Iterator[Callable[[dict[str, Route]], RouteServer]]:
+    """Factory of :class:`RouteServer` s, all shut down after the test."""
+    servers: list[RouteServer] = []
+
+    def start(routes: dict[str, Route]) -> RouteServer:
+        server = RouteServer(routes)
+        servers.append(server)
+        return server
+
+    yield start
+    for server in servers:
+        server.close()
