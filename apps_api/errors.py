@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import logging
-from http import HTTPStatus
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -21,8 +20,9 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from apps_api.logs import request_id_var
 from suuupra.errors import ServiceUnavailable
+from suuupra.problem import PROBLEM_MEDIA_TYPE
+from suuupra.problem import problem_body as kernel_problem_body
 
-PROBLEM_MEDIA_TYPE = "application/problem+json"
 log = logging.getLogger("apps_api")
 
 
@@ -50,15 +50,8 @@ class ApiError(Exception):
 
 def problem_body(status: int, detail: str, *, instance: str | None = None,
                  errors: list[dict[str, Any]] | None = None, type_: str = "about:blank") -> dict[str, Any]:
-    try:
-        title = HTTPStatus(status).phrase
-    except ValueError:
-        title = "Error"
-    body: dict[str, Any] = {"type": type_, "title": title, "status": status, "detail": detail,
-                            "instance": instance, "request_id": request_id_var.get() or None}
-    if errors is not None:
-        body["errors"] = errors
-    return body
+    return kernel_problem_body(status, detail, instance=instance, errors=errors, type_=type_,
+                               request_id=request_id_var.get() or None)
 
 
 def problem_response(status: int, detail: str, *, instance: str | None = None,

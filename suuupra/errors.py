@@ -16,3 +16,7 @@ class ServiceUnavailable(RuntimeError):
         self.service = service
         self.detail = detail
         self.retry_after_s = retry_after_s
+
+
+class CLIError(Exception):
+    """A user-facing command failure: printed as one message naming the fix, exit code 2."""

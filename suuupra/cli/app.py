@@ -21,8 +21,7 @@ app = typer.Typer(
 )
 
 
-class CLIError(Exception):
-    """A user-facing failure: printed as one message naming the fix, exit code 2."""
+from suuupra.errors import CLIError  # noqa: E402,F401 - the one CLI error, defined in the kernel
 
 
 def _register_groups() -> None:
