@@ -17,6 +17,7 @@ from pydantic import AfterValidator, AwareDatetime, Field, StringConstraints
 from pydantic import Strict as StrictMode
 
 INT32_MAX = 2**31 - 1
+BIGINT_MAX = 2**62
 MONEY_MAX = 10**12  # minor units; BIGINT columns, far below 2**63
 
 
@@ -49,6 +50,11 @@ def Count(ge: int = 0, le: int = INT32_MAX) -> object:  # noqa: N802
 def Money(ge: int = 0, le: int = MONEY_MAX) -> object:  # noqa: N802
     """Strict integer minor units: ``true`` or ``"100"`` is not an amount."""
     return Annotated[int, StrictMode(), Field(ge=ge, le=le)]
+
+
+def ByteCount(ge: int = 0) -> object:  # noqa: N802
+    """A strict size in bytes that fits a BIGINT column (the route enforces its own limit)."""
+    return Annotated[int, StrictMode(), Field(ge=ge, le=BIGINT_MAX)]
 
 
 UtcDatetime = AwareDatetime  # a timestamp without an offset is ambiguous: refused

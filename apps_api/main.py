@@ -34,6 +34,8 @@ from apps_api.ratelimit import MemoryRateLimiter, RateLimiter, RedisRateLimiter
 from apps_api.routers import builtin_routers, health, optional_routers
 from apps_api.security import make_hasher
 from apps_api.state import AppState
+from apps_api.streaming.config import StreamingConfig
+from apps_api.streaming.runtime import build_runtime
 from suuupra.settings import Profile, Settings, get_settings
 
 API_PREFIX = "/api/v1"
@@ -60,7 +62,7 @@ def _login_throttle(settings: Settings, config: ApiConfig) -> LoginThrottle:
         window_s=config.login_window_s, max_backoff_s=config.login_max_backoff_s))
 
 
-def build_state(settings: Settings, config: ApiConfig) -> AppState:
+def build_state(settings: Settings, config: ApiConfig, streaming: StreamingConfig | None = None) -> AppState:
     db = Database(settings.database_url or "")
     if config.check_migrations:
         try:
@@ -77,17 +79,21 @@ def build_state(settings: Settings, config: ApiConfig) -> AppState:
                                      config.processor_timeout_s, config.processor_seed),
         jwt_secret=settings.jwt_secret.get_secret_value(),
         login_throttle=_login_throttle(settings, config),
+        streaming=build_runtime(settings, streaming or StreamingConfig(), config.max_body_bytes),
     )
 
 
 def create_app(settings: Settings | None = None, config: ApiConfig | None = None,
-               extra_routers: list[str] | None = None) -> FastAPI:
+               extra_routers: list[str] | None = None, streaming: StreamingConfig | None = None) -> FastAPI:
     """Build the API. Raises :class:`apps_api.migrate.MigrationStateError` when the
-    database is not at the migration head (fix: ``suuupra db upgrade``)."""
+    database is not at the migration head (fix: ``suuupra db upgrade``).
+
+    The one place the API reads its configuration: settings, the API config and the
+    streaming config default to the environment here and are passed down as values."""
     settings = settings or get_settings()
     config = config or ApiConfig()
     configure_logging()
-    state = build_state(settings, config)
+    state = build_state(settings, config, streaming or StreamingConfig())
     metrics = Metrics()
     state.extras["metrics"] = metrics
 
@@ -101,6 +107,7 @@ def create_app(settings: Settings | None = None, config: ApiConfig | None = None
         finally:
             if task is not None:
                 task.cancel()
+            state.streaming.close()
             state.fraud.close()
             state.db.dispose()
 

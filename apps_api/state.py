@@ -12,6 +12,7 @@ from apps_api.db import Database
 from apps_api.fraud import FraudClient
 from apps_api.login_throttle import LoginThrottle
 from apps_api.processor import SimulatedProcessor
+from apps_api.streaming.runtime import Runtime
 from suuupra.settings import Settings
 
 
@@ -25,4 +26,5 @@ class AppState:
     processor: SimulatedProcessor
     jwt_secret: str
     login_throttle: LoginThrottle
+    streaming: Runtime
     extras: dict[str, Any] = field(default_factory=dict)

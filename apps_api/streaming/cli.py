@@ -67,8 +67,8 @@ def _db_and_ctx():
     from apps_api.streaming.jobs import JobContext
     from suuupra.settings import get_settings
 
-    settings = get_settings()
-    return Database(settings.database_url or ""), JobContext.from_settings(settings), get_streaming_config()
+    settings, config = get_settings(), get_streaming_config()
+    return Database(settings.database_url or ""), JobContext.from_settings(settings, config), config
 
 
 @app.command("run-job")

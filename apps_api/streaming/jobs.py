@@ -52,12 +52,7 @@ class JobContext:
     storage_overrides: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
-    def from_settings(cls, settings: Any = None, config: Any = None) -> JobContext:
-        from apps_api.streaming.config import get_streaming_config
-        from suuupra.settings import get_settings
-
-        settings = settings or get_settings()
-        config = config or get_streaming_config()
+    def from_settings(cls, settings: Any, config: Any) -> JobContext:
         return cls(database_url=str(settings.database_url), data_dir=str(settings.data_dir),
                    profile=str(settings.profile.value), preset=config.preset, segment_s=config.segment_s,
                    threads=config.ffmpeg_threads, stale_running_s=config.stale_running_s,

@@ -231,13 +231,10 @@ def _is_not_found(exc: Exception) -> bool:
     return code in ("404", "NoSuchKey", "NotFound") or isinstance(exc, FileNotFoundError | KeyError)
 
 
-def get_storage(settings: Any = None, config: Any = None) -> LocalStorage | S3Storage:
+def get_storage(settings: Any, config: Any) -> LocalStorage | S3Storage:
     """Storage for the active profile: local dir locally, S3 in prod (or as configured)."""
-    from apps_api.streaming.config import get_streaming_config
-    from suuupra.settings import Profile, get_settings
+    from suuupra.settings import Profile
 
-    settings = settings or get_settings()
-    config = config or get_streaming_config()
     kind = config.storage
     if kind == "auto":
         kind = "local" if settings.profile is Profile.local else "s3"

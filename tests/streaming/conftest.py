@@ -116,25 +116,25 @@ class Api:
 
 
 @pytest.fixture()
-def make_api(data_dir: Path, api_template: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+def make_api(data_dir: Path, api_template: Path) -> Iterator[Any]:
     from fastapi.testclient import TestClient
 
     from apps_api.config import ApiConfig
     from apps_api.main import create_app
+    from apps_api.streaming.config import StreamingConfig
     from suuupra.settings import load_settings
 
-    monkeypatch.setenv("SUUUPRA_STREAMING_EXECUTOR", "inline")
-    monkeypatch.setenv("SUUUPRA_STREAMING_PRESET", "ultrafast")
     opened: list[Any] = []
 
-    def _make(**config: Any) -> Api:
+    def _make(streaming: StreamingConfig | None = None, **config: Any) -> Api:
         db = data_dir / f"api-{len(opened)}.sqlite3"
         shutil.copy(api_template, db)
         settings = load_settings(data_dir=data_dir, database_url=f"sqlite:///{db}")
         base = dict(argon2_time_cost=1, argon2_memory_kib=64, argon2_parallelism=1, rate_limit_enabled=False,
                     log_requests=False)
         base.update(config)
-        app = create_app(settings, ApiConfig(**base))
+        app = create_app(settings, ApiConfig(**base),
+                         streaming=streaming or StreamingConfig(executor="inline", preset="ultrafast"))
         client = TestClient(app, raise_server_exceptions=False)
         client.__enter__()
         opened.append(client)
@@ -142,10 +142,7 @@ def make_api(data_dir: Path, api_template: Path, monkeypatch: pytest.MonkeyPatch
 
     yield _make
     for client in opened:
-        rt = client.app.state.suuupra.extras.get("streaming")
-        if rt is not None:
-            rt.ingest.stop_all()
-        client.__exit__(None, None, None)
+        client.__exit__(None, None, None)  # the lifespan stops live ingest listeners
 
 
 @pytest.fixture()

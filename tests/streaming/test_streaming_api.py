@@ -233,11 +233,12 @@ def test_job_summary_and_dagster_asset(api, clip240: Path, data_dir: Path,
     assert check.passed is False and check.metadata["stale_jobs"].value == [job_id]
 
 
-def test_upload_returns_before_the_background_job_finishes(api, clip240: Path,
-                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+def test_upload_returns_before_the_background_job_finishes(make_api, clip240: Path) -> None:
     import time
 
-    monkeypatch.setenv("SUUUPRA_STREAMING_EXECUTOR", "thread")  # read when the streaming runtime starts
+    from apps_api.streaming.config import StreamingConfig
+
+    api = make_api(streaming=StreamingConfig(executor="thread", preset="ultrafast"))
     api.user("teacher", "instructor")
     body = api.upload_chunked("teacher", clip240).json()["asset"]
     assert body["status"] in ("uploaded", "processing", "ready") and body["job"]["executor"] == "thread"

@@ -27,8 +27,10 @@ LIST_SIZE = 3
 
 
 @pytest.fixture()
-def live_class(api, monkeypatch: pytest.MonkeyPatch):
-    monkeypatch.setenv("SUUUPRA_STREAMING_LIVE_LIST_SIZE", str(LIST_SIZE))  # read when the runtime starts
+def live_class(make_api):
+    from apps_api.streaming.config import StreamingConfig
+
+    api = make_api(streaming=StreamingConfig(executor="inline", preset="ultrafast", live_list_size=LIST_SIZE))
     api.user("teacher", "instructor")
     api.user("learner")
     api.user("stranger")

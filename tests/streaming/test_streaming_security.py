@@ -148,7 +148,7 @@ def test_tampered_expired_and_traversal_urls_are_403(media_api) -> None:
         assert r.status_code == 403, (url, r.status_code)
         assert r.headers["content-type"] == "application/problem+json"
     # expired: sign with a past time using the app's secret
-    rt = api.app.state.suuupra.extras["streaming"]
+    rt = api.app.state.suuupra.streaming
     old_exp, old_sig = sign_scope(rt.secret, f"videos/{asset_id}", user, 10, now=time.time() - 3600)
     r = api.get_url(f"{prefix}/{user}/{old_exp}/{old_sig}/videos/{asset_id}/master.m3u8")
     assert r.status_code == 403 and "expired" in r.json()["detail"]
