@@ -87,10 +87,14 @@ def run_idempotent(db: Database, user_id: str, key: str, fp: str, fn: Callable[[
     except BaseException:
         with db.begin() as s:  # let the client retry with the same key
             s.execute(delete(IdempotencyKey).where(IdempotencyKey.user_id == user_id,
-                                                   IdempotencyKey.key == key))
+                                                   IdempotencyKey.key == key,
+                                                   IdempotencyKey.status == "in_progress"))
         raise
     with db.begin() as s:
-        s.execute(update(IdempotencyKey).where(IdempotencyKey.user_id == user_id, IdempotencyKey.key == key)
+        # Only the first completion is stored: a slow original finishing after another
+        # request took its key over must not overwrite the answer clients already replay.
+        s.execute(update(IdempotencyKey).where(IdempotencyKey.user_id == user_id, IdempotencyKey.key == key,
+                                               IdempotencyKey.status == "in_progress")
                   .values(status="completed", response_status=status, response_body=body))
     return status, body, False
 
