@@ -1,6 +1,6 @@
 """Suuupra learner-facing API: identity, content, commerce, payments and the ledger.
 
-Entry point: :func:`apps_api.main.create_app`. Extension points for other areas
-are documented in ``docs/apps_api.md`` (optional routers in
-``apps_api.routers.OPTIONAL_ROUTERS``; auth dependencies in ``apps_api.deps``).
+Entry point: :func:`apps_api.main.create_app`. Every route module is joined in
+:mod:`apps_api.routers` (search and tutor conversations included); the auth
+dependencies other routes use are in :mod:`apps_api.deps`.
 """

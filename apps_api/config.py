@@ -1,9 +1,9 @@
 """API-only knobs (limits, fees, simulator behaviour), separate from platform settings.
 
 Platform-wide values (database URL, JWT secret, fraud scorer URL and timeout)
-come from :func:`suuupra.settings.get_settings`; these are only meaningful to
-this service, so they live here under the ``SUUUPRA_API_`` prefix and are read
-lazily by :func:`apps_api.main.create_app`, never at import time.
+come from the platform settings; these are only meaningful to this service, so
+they live here under the ``SUUUPRA_API_`` prefix. Both are read at the edge
+(:func:`apps_api.main.create_app` or its caller), never at import time.
 """
 
 from __future__ import annotations

@@ -134,6 +134,7 @@ PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
     401: _problem_doc("Missing or invalid credentials"),
     403: _problem_doc("Not allowed"),
     404: _problem_doc("Not found"),
+    405: _problem_doc("Method not allowed on this path (e.g. an empty id segment lands on another route)"),
     409: _problem_doc("Conflict"),
     413: _problem_doc("Request body too large"),
     422: _problem_doc("Validation error"),

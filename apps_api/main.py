@@ -7,7 +7,7 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator
 
-from fastapi import APIRouter, FastAPI
+from fastapi import FastAPI
 
 from apps_api.config import ApiConfig
 from apps_api.db import Database
@@ -31,7 +31,7 @@ from apps_api.middleware import (
 from apps_api.migrate import assert_at_head
 from apps_api.processor import SimulatedProcessor
 from apps_api.ratelimit import MemoryRateLimiter, RateLimiter, RedisRateLimiter
-from apps_api.routers import builtin_routers, health, optional_routers
+from apps_api.routers import api_router, health
 from apps_api.security import make_hasher
 from apps_api.state import AppState
 from apps_api.streaming.config import StreamingConfig
@@ -84,7 +84,7 @@ def build_state(settings: Settings, config: ApiConfig, streaming: StreamingConfi
 
 
 def create_app(settings: Settings | None = None, config: ApiConfig | None = None,
-               extra_routers: list[str] | None = None, streaming: StreamingConfig | None = None) -> FastAPI:
+               streaming: StreamingConfig | None = None) -> FastAPI:
     """Build the API. Raises :class:`apps_api.migrate.MigrationStateError` when the
     database is not at the migration head (fix: ``suuupra db upgrade``).
 
@@ -111,24 +111,14 @@ def create_app(settings: Settings | None = None, config: ApiConfig | None = None
             state.fraud.close()
             state.db.dispose()
 
-    app = FastAPI(title="Suuupra API", version="1.0.0", lifespan=lifespan,
+    # No trailing-slash redirects: "/courses/" must not turn into a 307 to the course *list*
+    # when a client meant "/courses/{id}" with an empty id; it is a 404 like any unknown path.
+    app = FastAPI(title="Suuupra API", version="1.0.0", lifespan=lifespan, redirect_slashes=False,
                   description="Learner-facing API: identity, content, commerce, payments and ledger.")
     app.state.suuupra = state
     install_error_handlers(app)
 
-    api = APIRouter(prefix=API_PREFIX, responses=PROBLEM_RESPONSES)
-    for router in builtin_routers():
-        api.include_router(router)
-    absolute = []
-    for router in optional_routers(extra_routers):
-        # A router that already carries the full /api/v1 prefix is mounted as-is.
-        if router.prefix.startswith(API_PREFIX):
-            absolute.append(router)
-        else:
-            api.include_router(router)
-    app.include_router(api)
-    for router in absolute:
-        app.include_router(router, responses=PROBLEM_RESPONSES)
+    app.include_router(api_router, prefix=API_PREFIX, responses=PROBLEM_RESPONSES)
     app.include_router(health.router)
     # Problem is referenced from every error response: make sure it is in components.
     app.openapi_schema = None

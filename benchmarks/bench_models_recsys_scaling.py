@@ -38,13 +38,16 @@ def replicate(df: pd.DataFrame, times: int) -> pd.DataFrame:
 
 def spark_als(train: pd.DataFrame, rank: int, iterations: int, reg: float, alpha: float, seed: int):
     """Fit Spark MLlib ALS; returns (factors-as-RecommenderModel, fit seconds, startup seconds)."""
+    import tempfile
+
     from pyspark.ml.recommendation import ALS
 
     from models.recommender import RecommenderModel, RecommenderParams, build_matrix
     from pipelines.spark.session import get_spark
+    from suuupra.settings import load_settings
 
     t0 = time.perf_counter()
-    spark = get_spark()
+    spark = get_spark(load_settings(data_dir=tempfile.mkdtemp(prefix="bench-als-")))
     startup = time.perf_counter() - t0
     m, users, items = build_matrix(train.groupby(["user_id", "item_id"], as_index=False)["weight"].sum())
     coo = m.tocoo()

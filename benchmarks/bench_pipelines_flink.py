@@ -67,17 +67,15 @@ def main() -> None:
     ap.add_argument("--events", type=int, default=50_000)
     args = ap.parse_args()
     with tempfile.TemporaryDirectory(prefix="bench-flink-") as tmp:
-        os.environ["SUUUPRA_DATA_DIR"] = tmp
         from pipelines.flink.jobs import run_job
         from pipelines.flink.publish import read_stream_output
-        from suuupra.settings import get_settings, reset_settings_cache
+        from suuupra.settings import load_settings
 
-        reset_settings_cache()
-        settings = get_settings()
+        settings = load_settings(data_dir=tmp)
         write_payments(settings.events_dir, args.events)
         passthrough(settings, Path(tmp) / "warmup")  # JVM + planner warm-up
         base = passthrough(settings, Path(tmp) / "passthrough")
-        vel = run_job("velocity", settings=settings).seconds
+        vel = run_job("velocity", settings).seconds
         rows = len(read_stream_output("learner_payment_velocity", settings))
         assert rows == args.events, (rows, args.events)
     results = [

@@ -36,11 +36,9 @@ def main() -> None:
     ap.add_argument("--interval", type=float, default=0.1)
     args = ap.parse_args()
     with tempfile.TemporaryDirectory(prefix="bench-fresh-") as tmp:
-        os.environ["SUUUPRA_DATA_DIR"] = tmp
-        from suuupra.settings import get_settings, reset_settings_cache
+        from suuupra.settings import load_settings
 
-        reset_settings_cache()
-        settings = get_settings()
+        settings = load_settings(data_dir=tmp)
         from features.apply import apply_repo
         from features.push import push_rows
         from pipelines.flink.jobs import start_job
@@ -80,7 +78,7 @@ def main() -> None:
                 publish(settings, names=["learner_payment_velocity"], pusher=pusher)
                 time.sleep(0.05)
 
-        running = start_job("velocity", follow=True, settings=settings, restore=False,
+        running = start_job("velocity", settings, follow=True, restore=False,
                             opts=StreamOptions(lateness_s=1, monitor_interval_s=1.0, watermark_on_event=True))
         stop = threading.Event()
         th = threading.Thread(target=publish_loop, args=(stop,), daemon=True)

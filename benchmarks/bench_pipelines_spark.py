@@ -28,21 +28,19 @@ def main() -> None:
     args = ap.parse_args()
     scales = [int(s) for s in args.scales.split(",")]
     from suuupra.demo import WorldConfig, write_demo_world
-    from suuupra.settings import get_settings, reset_settings_cache
+    from suuupra.settings import load_settings
 
     rows = []
     for scale in scales:
         with tempfile.TemporaryDirectory(prefix="bench-spark-") as tmp:
-            os.environ["SUUUPRA_DATA_DIR"] = tmp
-            reset_settings_cache()
-            settings = get_settings()
+            settings = load_settings(data_dir=tmp)
             summary = write_demo_world(settings.events_dir, WorldConfig(scale=scale, days=args.days), progress=False)
             from pipelines.spark.etl import run_etl
             from pipelines.spark.session import get_spark
 
             get_spark(settings)  # session start is not part of the ETL cost
             t0 = time.perf_counter()
-            result = run_etl(settings=settings)
+            result = run_etl(settings)
             wall = time.perf_counter() - t0
             rows.append({"scale": scale, "events": summary.events, "events_clean": result.rows["events_clean"],
                          "seconds": round(wall, 2), "events_per_s": round(summary.events / wall)})

@@ -33,7 +33,7 @@ QUERIES = ["read a file line by line", "os.path.join", "run coroutines concurren
 
 def _texts(limit: int) -> list[str]:
     from crawlers.docs_server import PYTHON_DOCS_DIR
-    from crawlers.extract import extract
+    from rag.extract import extract
 
     out: list[str] = []
     for path in sorted(PYTHON_DOCS_DIR.glob("library/*.html"))[:80]:
@@ -66,19 +66,15 @@ def main() -> None:
     from rich.console import Console
     from rich.table import Table
 
-    from suuupra.settings import reset_settings_cache
-
-    os.environ["SUUUPRA_DATA_DIR"] = tempfile.mkdtemp(prefix="bench-search-lat-")
-    reset_settings_cache()
     from rag.embedding import DIM, embed
     from rag.sparse import doc_vector, query_vector
-    from rag.store import DENSE, SPARSE, ensure_collection, get_client
+    from rag.store import DENSE, SPARSE, StoreLocation, ensure_collection, get_client
 
     rng = np.random.default_rng(0)
     vecs = rng.standard_normal((args.points, DIM)).astype(np.float32)
     vecs /= np.linalg.norm(vecs, axis=1, keepdims=True)
     texts = _texts(args.points)
-    client = get_client()
+    client = get_client(StoreLocation(path=Path(tempfile.mkdtemp(prefix="bench-search-lat-")) / "qdrant"))
     coll = ensure_collection(client)
     t0 = time.perf_counter()
     for i in range(0, args.points, 512):

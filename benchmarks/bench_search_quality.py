@@ -39,9 +39,9 @@ def _answer_pages(max_pages: int) -> list[str]:
     return pages
 
 
-def _build_temp_index(pages: list[str], base: str) -> dict:
+def _build_temp_index(pages: list[str], base: str, store) -> dict:
     from crawlers.docs_server import PYTHON_DOCS_DIR
-    from crawlers.extract import extract
+    from rag.extract import extract
     from rag.index import index_documents
     from rag.types import Document
 
@@ -50,7 +50,7 @@ def _build_temp_index(pages: list[str], base: str) -> dict:
         page = extract((PYTHON_DOCS_DIR / rel).read_bytes(), base + rel)
         docs.append(Document(url=base + rel, title=page.title, sections=page.sections, source="python-docs"))
     t0 = time.perf_counter()
-    stats = index_documents(docs, progress=True)
+    stats = index_documents(docs, store=store, progress=True)
     return {
         "pages": len(docs),
         "chunks": stats.chunks_upserted,
@@ -105,15 +105,17 @@ def main() -> None:
 
     from rich.console import Console
 
-    from suuupra.settings import get_settings, reset_settings_cache
+    from rag.store import StoreLocation
+    from suuupra.settings import load_settings
 
-    if not args.existing:
-        os.environ["SUUUPRA_DATA_DIR"] = tempfile.mkdtemp(prefix="bench-search-")
-        reset_settings_cache()
-    base = args.base_url or f"http://127.0.0.1:{get_settings().docs_port}/"
+    # --existing: the live index of this environment; otherwise a throwaway local store.
+    settings = load_settings() if args.existing else load_settings(
+        data_dir=Path(tempfile.mkdtemp(prefix="bench-search-")), profile="local", qdrant_url=None)
+    store = StoreLocation.from_settings(settings)
+    base = args.base_url or f"http://127.0.0.1:{settings.docs_port}/"
     build = {"existing": True}
     if not args.existing:
-        build = _build_temp_index(_answer_pages(args.max_pages), base)
+        build = _build_temp_index(_answer_pages(args.max_pages), base, store)
 
     from rag.eval import evaluate, report_markdown
 
@@ -125,7 +127,7 @@ def main() -> None:
         sets.update(derived_query_sets(PYTHON_DOCS_DIR))
     results = {}
     for name, queries in sets.items():
-        report = evaluate(base, queries=queries)
+        report = evaluate(base, store=store, queries=queries)
         _print_table(name, report)
         results[name] = {
             "evaluated": report.evaluated,

@@ -126,8 +126,8 @@ def main(argv: list[str] | None = None) -> int:
     MlflowClient(settings.mlflow_tracking_uri, settings.mlflow_tracking_uri).search_registered_models()
 
     def publish() -> None:
-        register_for_serving(RECOMMENDER_MODEL, train_small_recommender(), REC_EXAMPLE)
-        register_for_serving(FRAUD_MODEL, train_small_fraud(), fraud_example())
+        register_for_serving(settings, RECOMMENDER_MODEL, train_small_recommender(), REC_EXAMPLE)
+        register_for_serving(settings, FRAUD_MODEL, train_small_fraud(), fraud_example())
 
     with console.status("training + publishing small models, starting Ray Serve..."):
         publisher = threading.Thread(target=publish)

@@ -21,6 +21,7 @@ import tempfile
 import threading
 import time
 from pathlib import Path
+from types import SimpleNamespace
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
@@ -57,24 +58,25 @@ def main() -> None:
     args = ap.parse_args()
 
     tmp = Path(tempfile.mkdtemp(prefix="bench-serving-"))
-    os.environ["SUUUPRA_DATA_DIR"] = str(tmp)
-    os.environ["SUUUPRA_STREAMING_STORAGE"] = "local"
     import uvicorn
     from _report import report
     from fastapi import FastAPI
     from fastapi.staticfiles import StaticFiles
 
-    from apps_api.streaming.router import router
+    from apps_api.streaming.config import StreamingConfig
+    from apps_api.streaming.routes_media import router
+    from apps_api.streaming.runtime import build_runtime
     from apps_api.streaming.signing import sign_url
-    from suuupra.settings import get_settings, reset_settings_cache
+    from suuupra.settings import load_settings
 
-    reset_settings_cache()
-    settings = get_settings()
+    settings = load_settings(data_dir=tmp)
     seg_dir = settings.media_dir / "videos" / "vid_bench" / "360p"
     seg_dir.mkdir(parents=True)
     (seg_dir / "seg_00000.ts").write_bytes(os.urandom(args.segment_kb * 1024))
 
     app = FastAPI()
+    app.state.suuupra = SimpleNamespace(
+        streaming=build_runtime(settings, StreamingConfig(storage="local"), max_body_bytes=256 * 1024))
     app.include_router(router)
     app.mount("/static", StaticFiles(directory=settings.media_dir), name="static")
     port = _free_port()

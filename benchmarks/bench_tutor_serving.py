@@ -90,25 +90,30 @@ def main() -> None:
 
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
-    os.environ["SUUUPRA_DATA_DIR"] = tempfile.mkdtemp(prefix="bench_tutor_")
-    os.environ["SUUUPRA_LLM_NUM_THREADS"] = str(args.threads)
     from openai import OpenAI
     from rich.console import Console
     from rich.table import Table
 
-    from rag import index_documents
+    from rag import StoreLocation, index_documents
     from rag.store import close_clients
     from rag.tutor.eval.corpus import injection_documents, python_docs_documents
     from rag.tutor.pipeline import TutorPipeline
     from serving.tutor_local import LocalTutorStack
+    from suuupra.settings import load_settings
 
+    # One throwaway local platform: a value here, the same values as environment for the replicas.
+    data_dir = Path(tempfile.mkdtemp(prefix="bench_tutor_"))
+    settings = load_settings(data_dir=data_dir, profile="local", qdrant_url=None, llm_num_threads=args.threads)
+    replica_env = {"SUUUPRA_DATA_DIR": str(data_dir), "SUUUPRA_PROFILE": "local",
+                   "SUUUPRA_LLM_NUM_THREADS": str(args.threads)}
+    store = StoreLocation.from_settings(settings)
     console = Console()
     questions = QUESTIONS[: max(1, min(args.n, len(QUESTIONS)))]
     console.print("indexing a small Python-docs corpus ...")
-    index_documents(python_docs_documents(PAGES, sections=SECTIONS) + injection_documents())
+    index_documents(python_docs_documents(PAGES, sections=SECTIONS) + injection_documents(), store=store)
 
     # Retrieval + prompt building, in-process (what the tutor adds before the LLM call).
-    pipe = TutorPipeline()
+    pipe = TutorPipeline(settings)
     pipe.prepare([{"role": "user", "content": questions[0]}])  # warm the embedding model
     prep_ms, prompts, kept = [], [], []
     for q in questions:
@@ -130,7 +135,7 @@ def main() -> None:
     model.generate(prompts[0], max_tokens=4)  # warm-up
     console.print("starting Ray Serve (LLM + tutor) ...")
     d_ttft, d_tps, s_ttft, s_tps, t_ttft, t_total = [], [], [], [], [], []
-    with LocalTutorStack(llm_args={"num_threads": args.threads}) as stack:
+    with LocalTutorStack(env=replica_env, llm_args={"num_threads": args.threads}) as stack:
         llm = OpenAI(base_url=stack.llm_url, api_key="x", max_retries=0, timeout=300)
         tutor = OpenAI(base_url=stack.tutor_url, api_key="x", max_retries=0, timeout=300)
         _stream_openai(llm, "SmolLM2-135M-Instruct", prompts[0], 4)  # warm-up

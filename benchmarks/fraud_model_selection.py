@@ -41,7 +41,7 @@ FOLD_SEED = 0
 ENSEMBLE_SIZES = (1, 3, 5, 10)
 # Rule fixed before the test run: the highest mean inner-CV PR-AUC at 5 members (10 members
 # gained nothing over 5 for any of the top configs, within +-0.002, at twice the cost).
-# Round 2 (session 3) applied the same rule to the new candidates: "tqa+periodic".
+# The second selection round applied the same rule to the new candidates: "tqa+periodic".
 CHOSEN = {"config": "tqa+periodic", "n_models": 5}
 
 # The preset as it was when this selection started (test PR-AUC 0.8505 with 3 members):
@@ -84,12 +84,12 @@ CONFIGS: dict[str, tuple[dict[str, Any], bool]] = {
     "tq+avg+fullneg": ({**QA, "neg_sample_rate": 1.0, "max_epochs": 20}, True),
     # ablation: is the time-of-day pair pulling its weight once the rest is in place?
     "quantile+avg3+pat8": (QA, False),
-    # session 3: learned per-feature numeric embeddings (rtdl_num_embeddings; Gorishniy et
+    # round 2: learned per-feature numeric embeddings (rtdl_num_embeddings; Gorishniy et
     # al. 2022), which close much of the MLP-vs-GBDT gap on tabular benchmarks
     "tqa+periodic": (QP, True),
     "tqa+periodic-s0.5": ({**QA, "numeric_embedding": "periodic", "periodic_sigma": 0.5}, True),
     "tqa+piecewise": ({**QA, "numeric_embedding": "piecewise"}, True),
-    # round 3, on top of tqa+periodic: the two variants planned in session 2
+    # round 3, on top of tqa+periodic: the two variants left over from round 2
     "tqap+pw3": ({**QP, "pos_weight": 3.0}, True),
     "tqap+drop0.3": ({**QP, "dropout": 0.3}, True),
     # k-fold bagging: member m validates on fold m, so the ensemble trains on every row and

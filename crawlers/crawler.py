@@ -25,6 +25,7 @@ from collections import deque
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from pathlib import Path
 from urllib.parse import urlsplit
 
 import httpx
@@ -37,7 +38,6 @@ from crawlers.config import (
     normalize_url,
 )
 from crawlers.discovery import Politeness, SitemapLimits, SitemapReader
-from crawlers.extract import extract
 from crawlers.fetch_guard import (
     DISALLOWED,
     OUT_OF_SCOPE,
@@ -49,7 +49,8 @@ from crawlers.fetch_guard import (
     Resolver,
 )
 from crawlers.fetching import Fetcher, read_capped
-from crawlers.state import CrawlState
+from crawlers.state import CrawlState, state_path
+from rag.extract import extract
 from rag.types import Document
 
 __all__ = [
@@ -377,9 +378,9 @@ def _tags_for(url: str, site_root: str) -> list[str]:
     return [first] if first and "/" in rest else []
 
 
-def crawl(cfg: CrawlConfig, *, on_page: Callable[[str, str], None] | None = None) -> CrawlResult:
+def crawl(
+    cfg: CrawlConfig, *, data_dir: Path, on_page: Callable[[str, str], None] | None = None
+) -> CrawlResult:
     """Crawl with the persistent state of ``cfg.source`` (under ``<data_dir>/crawl``)."""
-    from crawlers.state import state_path
-
-    with CrawlState(state_path(cfg.source)) as state:
+    with CrawlState(state_path(data_dir, cfg.source)) as state:
         return Crawler(cfg, state, on_page=on_page).run()

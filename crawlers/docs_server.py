@@ -101,22 +101,16 @@ class DocsServer:
         self.stop()
 
 
-def start_docs_server(
-    root: Path | None = None, *, host: str = "127.0.0.1", port: int | None = None
-) -> DocsServer:
-    """Serve ``root`` (default: the Python docs) in a daemon thread.
+def start_docs_server(root: Path | None = None, *, port: int, host: str = "127.0.0.1") -> DocsServer:
+    """Serve ``root`` (default: the Python docs) on ``port`` in a daemon thread.
 
-    ``port=None`` uses ``settings.docs_port``; ``port=0`` picks a free port (tests).
+    The platform passes ``settings.docs_port``; ``port=0`` picks a free port (tests).
     """
     root = Path(root or default_docs_root())
     if not root.is_dir():
         raise FileNotFoundError(
             f"docs folder {root} does not exist; install the Debian package python3.11-doc or pass --root"
         )
-    if port is None:
-        from suuupra.settings import get_settings
-
-        port = get_settings().docs_port
     generated: dict[str, tuple[bytes, str]] = {}
     handler = functools.partial(_Handler, directory=str(root), generated=generated)
     server = ThreadingHTTPServer((host, port), handler)
@@ -132,8 +126,8 @@ def start_docs_server(
     return DocsServer(root=root, host=host, port=actual_port, _server=server, _thread=thread)
 
 
-def ensure_docs_server(port: int | None = None) -> tuple[str, DocsServer | None]:
-    """Base URL of the Python docs on ``settings.docs_port``, starting a server if none runs.
+def ensure_docs_server(port: int) -> tuple[str, DocsServer | None]:
+    """Base URL of the Python docs on ``port`` (``settings.docs_port``), starting a server if none runs.
 
     Indexed URLs must be stable across runs (they are the links learners click and
     the key of incremental indexing), so this never falls back to a random port: if
@@ -143,10 +137,6 @@ def ensure_docs_server(port: int | None = None) -> tuple[str, DocsServer | None]
     """
     import httpx
 
-    if port is None:
-        from suuupra.settings import get_settings
-
-        port = get_settings().docs_port
     try:
         server = start_docs_server(port=port)
         return server.url, server

@@ -137,8 +137,7 @@ class CrawlState:
         return [Document.from_dict(json.loads(r[0])) for r in rows]
 
 
-def state_path(source: str) -> Path:
-    from suuupra.settings import get_settings
-
+def state_path(data_dir: Path, source: str) -> Path:
+    """``<data_dir>/crawl/<source>.sqlite``, the source name made safe for a file name."""
     safe = "".join(ch if ch.isalnum() or ch in "-_" else "_" for ch in source)
-    return get_settings().data_dir / "crawl" / f"{safe}.sqlite"
+    return data_dir / "crawl" / f"{safe}.sqlite"

@@ -14,8 +14,9 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from features.data_sources import STREAM_TABLES, TABLE_SCHEMAS, lake_path
-from suuupra.settings import Settings, get_settings
+from features.data_sources import STREAM_TABLES, TABLE_SCHEMAS
+from suuupra.lake import table_path
+from suuupra.settings import Settings
 
 SEED_FILE = "part-00000-feast-seed.parquet"
 
@@ -46,7 +47,7 @@ def seed_stream_tables(settings: Settings) -> list[str]:
     """Write an empty, typed Parquet file into stream tables that have no data yet."""
     seeded = []
     for table in STREAM_TABLES:
-        path = lake_path(table, settings)
+        path = table_path(table, settings)
         if has_parquet(path):
             continue
         path.mkdir(parents=True, exist_ok=True)
@@ -57,12 +58,11 @@ def seed_stream_tables(settings: Settings) -> list[str]:
     return seeded
 
 
-def apply_repo(settings: Settings | None = None) -> ApplySummary:
+def apply_repo(settings: Settings) -> ApplySummary:
     """Apply every Feast object for ``settings`` and refresh this process's registry cache."""
     from features.repo import build_repo
     from features.store import get_store
 
-    settings = settings or get_settings()
     seeded = seed_stream_tables(settings)
     repo = build_repo(settings)
     store = get_store(settings)

@@ -1,33 +1,35 @@
 """Offline data sources (the Spark/Flink lake tables) and the Flink push sources.
 
-Paths always come from :func:`pipelines.lake.table_path`, i.e. from settings,
+Paths always come from :func:`suuupra.lake.table_path`, i.e. from settings,
 so a Feast repo never depends on the working directory. The ``local`` profile
 reads the Parquet directories with Feast's file (dask) offline store; ``prod``
 reads the same directories through Spark (``SparkSource``), so moving from a
 laptop to the cluster is a profile switch, not a definition change.
 
-``TABLE_SCHEMAS`` is the part of the shared data contract Feast reads; it is the
-single source of truth for feature dtypes (checked against the Spark
-output: money columns of the batch tables are integer minor units), for the seed files that make stream
-twins queryable before Flink has written anything, and for coercing Flink
-pushes to the declared types.
+``TABLE_SCHEMAS`` is the part of the shared data contract Feast reads: the
+source of feature dtypes, of the seed files that make stream twins queryable
+before Flink has written anything, and of the coercion of Flink pushes to the
+declared types. The batch tables are spelled out here (checked against the
+Spark output: money columns are integer minor units); the stream tables are
+derived from :mod:`suuupra.stream_tables`, the contract the Flink sinks are
+generated from as well.
 """
 
 from __future__ import annotations
-
-from pathlib import Path
 
 import pyarrow as pa
 from feast import FileSource, PushSource
 from feast.data_format import ParquetFormat
 from feast.data_source import DataSource
 
+from suuupra.lake import table_path
 from suuupra.settings import Settings
+from suuupra.stream_tables import FEATURE_TABLES, ColumnType
+from suuupra.stream_tables import STREAM_TABLES as STREAM_CONTRACT
 
 _TS = pa.timestamp("us", tz="UTC")
 
-#: Columns Feast reads from each lake table (extra columns in the table are fine).
-TABLE_SCHEMAS: dict[str, pa.Schema] = {
+_BATCH_SCHEMAS: dict[str, pa.Schema] = {
     "interactions": pa.schema(
         [
             ("learner_id", pa.string()),
@@ -87,65 +89,29 @@ TABLE_SCHEMAS: dict[str, pa.Schema] = {
             ("country", pa.string()),
         ]
     ),
-    "learner_payment_velocity": pa.schema(
-        [
-            ("learner_id", pa.string()),
-            ("event_timestamp", _TS),
-            ("payments_10m", pa.int64()),
-            ("amount_10m", pa.float64()),
-            ("payments_1h", pa.int64()),
-            ("amount_1h", pa.float64()),
-            ("payments_24h", pa.int64()),
-            ("amount_24h", pa.float64()),
-            ("distinct_devices_24h", pa.int64()),
-            ("distinct_countries_24h", pa.int64()),
-        ]
-    ),
-    "device_payment_velocity": pa.schema(
-        [
-            ("device_id", pa.string()),
-            ("event_timestamp", _TS),
-            ("payments_10m", pa.int64()),
-            ("amount_10m", pa.float64()),
-            ("payments_1h", pa.int64()),
-            ("amount_1h", pa.float64()),
-            ("payments_24h", pa.int64()),
-            ("amount_24h", pa.float64()),
-        ]
-    ),
-    "ip_payment_velocity": pa.schema(
-        [
-            ("ip", pa.string()),
-            ("event_timestamp", _TS),
-            ("payments_10m", pa.int64()),
-            ("amount_10m", pa.float64()),
-            ("payments_1h", pa.int64()),
-            ("amount_1h", pa.float64()),
-            ("payments_24h", pa.int64()),
-            ("amount_24h", pa.float64()),
-        ]
-    ),
-    "course_engagement": pa.schema(
-        [
-            ("course_id", pa.string()),
-            ("event_timestamp", _TS),
-            ("views_5m", pa.int64()),
-            ("watch_minutes_5m", pa.float64()),
-            ("completions_5m", pa.int64()),
-            ("learners_5m", pa.int64()),
-            ("enrollments_total", pa.int64()),
-            ("views_total", pa.int64()),
-        ]
-    ),
 }
 
-BATCH_TABLES: tuple[str, ...] = ("interactions", "learner_daily", "course_daily", "payments_labeled")
-STREAM_TABLES: tuple[str, ...] = (
-    "learner_payment_velocity",
-    "device_payment_velocity",
-    "ip_payment_velocity",
-    "course_engagement",
-)
+#: contract type -> Arrow type the feature store reads and writes
+ARROW_TYPES: dict[ColumnType, pa.DataType] = {
+    ColumnType.string: pa.string(),
+    ColumnType.int64: pa.int64(),
+    ColumnType.float64: pa.float64(),
+    ColumnType.boolean: pa.bool_(),
+    ColumnType.instant: _TS,
+}
+
+
+def stream_schema(table: str) -> pa.Schema:
+    """Arrow schema of the feature-store columns of stream table ``table`` (from the contract)."""
+    return pa.schema([(n, ARROW_TYPES[t]) for n, t in STREAM_CONTRACT[table].feature_store_types().items()])
+
+
+BATCH_TABLES: tuple[str, ...] = tuple(_BATCH_SCHEMAS)
+#: Stream tables the feature store reads: the contract's feature tables (Flink writes them).
+STREAM_TABLES: tuple[str, ...] = FEATURE_TABLES
+
+#: Columns Feast reads from each lake table (extra columns in the table are fine).
+TABLE_SCHEMAS: dict[str, pa.Schema] = {**_BATCH_SCHEMAS, **{t: stream_schema(t) for t in STREAM_TABLES}}
 
 #: Push source name (shared contract with the Flink jobs) -> lake stream table backing it.
 PUSH_SOURCES: dict[str, str] = {f"{t}_push": t for t in STREAM_TABLES}
@@ -160,18 +126,8 @@ PAYMENTS_FIELD_MAPPING: dict[str, str] = {
 }
 
 
-def lake_path(table: str, settings: Settings) -> Path:
-    """Directory of ``table`` in the lake (via the pipelines helper when it is importable)."""
-    try:
-        from pipelines.lake import table_path
-    except ImportError:  # pipelines package not installed in this environment
-        base = settings.tables_dir / ("stream" if table in STREAM_TABLES else "")
-        return base / table
-    return table_path(table, settings)
-
-
 def _source(table: str, settings: Settings, *, field_mapping: dict[str, str] | None = None) -> DataSource:
-    path = str(lake_path(table, settings))
+    path = str(table_path(table, settings))
     desc = f"Lake table `{table}` (Parquet, written by the pipelines area)."
     from features.store import offline_kind
 

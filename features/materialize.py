@@ -16,8 +16,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from features.data_sources import lake_path
-from suuupra.settings import Settings, get_settings
+from suuupra.lake import table_path
+from suuupra.settings import Settings
 
 
 @dataclass
@@ -34,7 +34,7 @@ def _table_of(view) -> str | None:
 
 
 def materialize_incremental(
-    settings: Settings | None = None,
+    settings: Settings,
     *,
     end: datetime | None = None,
     views: list[str] | None = None,
@@ -43,7 +43,6 @@ def materialize_incremental(
     from features.apply import has_parquet
     from features.store import get_store
 
-    settings = settings or get_settings()
     end = end or datetime.now(UTC)
     if end.tzinfo is None:
         end = end.replace(tzinfo=UTC)
@@ -60,7 +59,7 @@ def materialize_incremental(
     ready = []
     for name in wanted:
         table = _table_of(registered[name])
-        if table and not has_parquet(lake_path(table, settings)):
+        if table and not has_parquet(table_path(table, settings)):
             summary.skipped[name] = f"lake table {table!r} has no data yet"
             continue
         ready.append(name)

@@ -19,7 +19,7 @@ from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass, field
 from typing import Any
 
-from suuupra.settings import Settings, get_settings
+from suuupra.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -64,19 +64,21 @@ class _ServiceMeta:
     defaults: dict[str, Any]
     stored: set[str]  # features backed by the online store (not on-demand)
     request_fields: list[str]
+    store: Any = None  # the store it was read from: a rebuilt store (same config) reloads it
     loaded_at: float = field(default_factory=time.monotonic)
 
 
-_META: dict[tuple[int, str], _ServiceMeta] = {}
+#: (store config, service name) -> metadata; see :class:`features.store.StoreConfig`.
+_META: dict[tuple[Any, str], _ServiceMeta] = {}
 _META_TTL_S = 60.0
 _EXECUTOR = ThreadPoolExecutor(max_workers=8, thread_name_prefix="feast-online")
 _LOCK = threading.Lock()
 
 
-def _service_meta(store, name: str) -> _ServiceMeta:
-    key = (id(store), name)
+def _service_meta(store, store_key: Any, name: str) -> _ServiceMeta:
+    key = (store_key, name)
     meta = _META.get(key)
-    if meta is not None and time.monotonic() - meta.loaded_at < _META_TTL_S:
+    if meta is not None and meta.store is store and time.monotonic() - meta.loaded_at < _META_TTL_S:
         return meta
     service = store.get_feature_service(name, allow_cache=True)
     odfv_names = {v.name for v in store.list_on_demand_feature_views(allow_cache=True)}
@@ -92,7 +94,7 @@ def _service_meta(store, name: str) -> _ServiceMeta:
     if service.tags.get("request"):
         request = service.tags["request"].split(",")
     join_keys = [k for k in service.tags.get("entities", "").split(",") if k]
-    meta = _ServiceMeta(service, join_keys, features, defaults, set(stored), request)
+    meta = _ServiceMeta(service, join_keys, features, defaults, set(stored), request, store)
     with _LOCK:
         _META[key] = meta
     return meta
@@ -137,7 +139,7 @@ def _fetch(store, meta: _ServiceMeta, rows: list[dict[str, Any]]) -> dict[str, l
 def get_online_features(
     feature_service: str,
     entity_rows: list[dict[str, Any]],
-    settings: Settings | None = None,
+    settings: Settings,
     *,
     budget_ms: float | None = None,
 ) -> OnlineFeatures:
@@ -152,12 +154,11 @@ def get_online_features(
     started = time.perf_counter()
     n = len(entity_rows)
     try:
-        from features.store import get_store
+        from features.store import StoreConfig, get_store
 
-        settings = settings or get_settings()
         budget = (budget_ms if budget_ms is not None else settings.feast_online_budget_ms) / 1000
         store = get_store(settings)
-        meta = _service_meta(store, feature_service)
+        meta = _service_meta(store, StoreConfig.of(settings), feature_service)
     except Exception as exc:  # unknown service, registry unreachable, bad settings
         log.warning("online features for %s unavailable: %s", feature_service, exc)
         return OnlineFeatures(feature_service, [{} for _ in range(n)], [True] * n, [[] for _ in range(n)],

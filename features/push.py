@@ -1,4 +1,4 @@
-"""Stream ingestion: Flink jobs push fresh feature rows through here.
+"""Stream ingestion: fresh feature rows published by the Flink jobs are pushed through here.
 
 ``push_rows`` validates and coerces the frame to the push source's declared
 schema (Flink emits ints as longs or doubles depending on the aggregate), then
@@ -9,19 +9,25 @@ profiles, since both offline stores read that directory. Feast's own offline
 push cannot be used: the file store rewrites a single file (impossible for a
 directory table, O(table) per push) and the Spark store needs a SparkSession in
 the pushing process and the exact column order of the existing table.
+
+The Flink publisher does not import this module (pipelines sit below features):
+its edge (the ``suuupra etl flink`` command, the Dagster asset) hands it
+:func:`feast_pusher` as the sink for the feature tables.
 """
 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from typing import Literal
 
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from features.data_sources import PUSH_SOURCES, TABLE_SCHEMAS, lake_path
-from suuupra.settings import Settings, get_settings
+from features.data_sources import PUSH_SOURCES, TABLE_SCHEMAS
+from suuupra.lake import table_path
+from suuupra.settings import Settings
 
 PushTarget = Literal["online", "offline", "online_and_offline"]
 
@@ -59,7 +65,7 @@ def coerce_to_schema(push_source_name: str, df: pd.DataFrame) -> pd.DataFrame:
 
 def _append_offline(push_source_name: str, df: pd.DataFrame, settings: Settings) -> None:
     table = PUSH_SOURCES[push_source_name]
-    directory = lake_path(table, settings)
+    directory = table_path(table, settings)
     directory.mkdir(parents=True, exist_ok=True)
     name = f"part-feast-push-{uuid.uuid4().hex}.parquet"
     tmp = directory / f".{name}.inprogress"
@@ -71,7 +77,7 @@ def _append_offline(push_source_name: str, df: pd.DataFrame, settings: Settings)
 def push_rows(
     push_source_name: str,
     df: pd.DataFrame,
-    settings: Settings | None = None,
+    settings: Settings,
     *,
     to: PushTarget = "online_and_offline",
 ) -> int:
@@ -86,7 +92,6 @@ def push_rows(
 
     if to not in ("online", "offline", "online_and_offline"):
         raise PushError(f"to={to!r}: use 'online', 'offline' or 'online_and_offline'")
-    settings = settings or get_settings()
     frame = coerce_to_schema(push_source_name, df)
     if frame.empty:
         return 0
@@ -95,3 +100,12 @@ def push_rows(
     if to in ("online", "online_and_offline"):
         get_store(settings).push(push_source_name, frame, to=PushMode.ONLINE)
     return len(frame)
+
+
+def feast_pusher(settings: Settings) -> Callable[[str, pd.DataFrame], int]:
+    """A push sink for the Flink publisher: ``push_rows`` online and offline (into the lake stream table)."""
+
+    def push(push_source_name: str, frame: pd.DataFrame) -> int:
+        return push_rows(push_source_name, frame, settings, to="online_and_offline")
+
+    return push

@@ -2,7 +2,7 @@
 
 The workshop layout keeps one module per object kind; this module wires them
 together. Definitions are built by functions rather than at import time because
-source paths (and source *types*: file vs Spark) depend on the active profile.
+source paths (and source *types*: file vs Spark) depend on the settings' profile.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from feast import Entity, FeatureService, FeatureView
 from feast.data_source import DataSource
 from feast.on_demand_feature_view import OnDemandFeatureView
 
-from suuupra.settings import Settings, get_settings
+from suuupra.settings import Settings
 
 
 @dataclass(frozen=True)
@@ -35,15 +35,14 @@ class FeatureRepo:
         ]
 
 
-def build_repo(settings: Settings | None = None) -> FeatureRepo:
-    """Build every Feast object for ``settings`` (default: the process settings)."""
+def build_repo(settings: Settings) -> FeatureRepo:
+    """Build every Feast object for ``settings``."""
     from features.data_sources import build_sources
     from features.entities import ALL_ENTITIES
     from features.feature_services import build_feature_services
     from features.feature_views import build_feature_views
     from features.on_demand import build_on_demand_views, payment_request
 
-    settings = settings or get_settings()
     sources = build_sources(settings)
     sources[payment_request.name] = payment_request
     views = build_feature_views(sources)

@@ -13,7 +13,8 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from features.data_sources import TABLE_SCHEMAS, lake_path
+from features.data_sources import TABLE_SCHEMAS
+from suuupra.lake import table_path
 from suuupra.settings import Settings
 
 CATEGORIES = ("data", "design", "math", "music", "programming")
@@ -51,7 +52,7 @@ def _write(table: str, rows: list[dict], settings: Settings, *, part: str = "par
         if pa.types.is_timestamp(typ):  # Spark cannot read nanosecond Parquet timestamps
             typ = pa.timestamp("us", tz="UTC")
         full = full.append(pa.field(c, typ))
-    directory = lake_path(table, settings)
+    directory = table_path(table, settings)
     directory.mkdir(parents=True, exist_ok=True)
     pq.write_table(pa.Table.from_pandas(frame, schema=full, preserve_index=False), directory / part)
 

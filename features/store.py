@@ -1,7 +1,7 @@
 """Build Feast's ``RepoConfig`` from platform settings and hand out ``FeatureStore`` objects.
 
-There is no ``feature_store.yaml``: the config is built in code from
-:func:`suuupra.settings.get_settings`, so every path is absolute (under
+There is no ``feature_store.yaml``: the config is built in code from the
+``Settings`` the caller passes, so every path is absolute (under
 ``settings.feast_dir``) and nothing depends on the working directory.
 
 Profiles:
@@ -23,12 +23,14 @@ store so they need no Spark session).
 from __future__ import annotations
 
 import threading
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlparse
 
 from feast import FeatureStore, RepoConfig
 
-from suuupra.settings import Profile, Settings, get_settings
+from suuupra.settings import Profile, Settings
 
 
 def offline_kind(settings: Settings) -> str:
@@ -60,20 +62,58 @@ def redis_connection_string(redis_url: str) -> str:
     return ",".join(parts)
 
 
-def build_repo_config(settings: Settings | None = None) -> RepoConfig:
+@dataclass(frozen=True)
+class StoreConfig:
+    """Every setting a ``FeatureStore`` is built from: the key of the store cache.
+
+    Two ``Settings`` values that agree on these fields share one warm store;
+    any other difference (say, the LLM URL) does not build a second one.
+    """
+
+    profile: Profile
+    project: str
+    feast_dir: Path
+    registry_url: str | None
+    registry_ttl_s: int
+    redis_url: str
+    offline: str
+    online: str
+    spark_master: str
+    spark_shuffle_partitions: int
+
+    @classmethod
+    def of(cls, settings: Settings) -> StoreConfig:
+        return cls(
+            profile=settings.profile,
+            project=settings.feast_project,
+            feast_dir=settings.feast_dir,
+            registry_url=settings.feast_registry_url,
+            registry_ttl_s=settings.feast_registry_ttl_s,
+            redis_url=settings.redis_url,
+            offline=offline_kind(settings),
+            online=online_kind(settings),
+            spark_master=settings.spark_master or "local[*]",
+            spark_shuffle_partitions=settings.spark_shuffle_partitions,
+        )
+
+
+def build_repo_config(settings: Settings) -> RepoConfig:
     """The ``RepoConfig`` for ``settings`` (see module docstring for the profiles)."""
-    settings = settings or get_settings()
-    feast_dir = settings.feast_dir
+    return _repo_config(StoreConfig.of(settings))
+
+
+def _repo_config(cfg: StoreConfig) -> RepoConfig:
+    feast_dir = cfg.feast_dir
     feast_dir.mkdir(parents=True, exist_ok=True)
-    ttl = settings.feast_registry_ttl_s
+    ttl = cfg.registry_ttl_s
 
     registry: dict[str, Any]
-    if settings.profile is Profile.prod:
-        if not settings.feast_registry_url:
+    if cfg.profile is Profile.prod:
+        if not cfg.registry_url:
             raise ValueError("SUUUPRA_FEAST_REGISTRY_URL must be set in the prod profile")
         registry = {
             "registry_type": "sql",
-            "path": settings.feast_registry_url,
+            "path": cfg.registry_url,
             "cache_ttl_seconds": ttl,
             "cache_mode": "thread",
             "serve_features_while_materializing": True,
@@ -90,19 +130,19 @@ def build_repo_config(settings: Settings | None = None) -> RepoConfig:
         }
 
     online: dict[str, Any]
-    if online_kind(settings) == "redis":
-        online = {"type": "redis", "connection_string": redis_connection_string(settings.redis_url)}
+    if cfg.online == "redis":
+        online = {"type": "redis", "connection_string": redis_connection_string(cfg.redis_url)}
     else:
         online = {"type": "sqlite", "path": str(feast_dir / "online_store.db")}
 
     offline: dict[str, Any]
-    if offline_kind(settings) == "spark":
+    if cfg.offline == "spark":
         offline = {
             "type": "spark",
             "spark_conf": {
-                "spark.master": settings.spark_master or "local[*]",
+                "spark.master": cfg.spark_master,
                 "spark.sql.session.timeZone": "UTC",
-                "spark.sql.shuffle.partitions": str(settings.spark_shuffle_partitions),
+                "spark.sql.shuffle.partitions": str(cfg.spark_shuffle_partitions),
                 "spark.sql.parquet.datetimeRebaseModeInRead": "CORRECTED",
             },
             "staging_location": str(feast_dir / "spark_staging"),
@@ -111,7 +151,7 @@ def build_repo_config(settings: Settings | None = None) -> RepoConfig:
         offline = {"type": "dask"}
 
     return RepoConfig(
-        project=settings.feast_project,
+        project=cfg.project,
         provider="local",
         registry=registry,
         online_store=online,
@@ -121,36 +161,23 @@ def build_repo_config(settings: Settings | None = None) -> RepoConfig:
     )
 
 
-_STORES: dict[tuple, FeatureStore] = {}
+_STORES: dict[StoreConfig, FeatureStore] = {}
 _LOCK = threading.Lock()
 
 
-def _key(settings: Settings) -> tuple:
-    return (
-        settings.profile.value,
-        str(settings.data_dir),
-        settings.feast_project,
-        settings.feast_registry_url,
-        settings.redis_url,
-        offline_kind(settings),
-        online_kind(settings),
-    )
-
-
-def get_store(settings: Settings | None = None) -> FeatureStore:
-    """A process-wide ``FeatureStore`` for ``settings`` (built once, then reused).
+def get_store(settings: Settings) -> FeatureStore:
+    """A process-wide ``FeatureStore`` for ``settings`` (built once per :class:`StoreConfig`, then reused).
 
     Reusing one store keeps the registry cache and online-store connections warm,
     which is what makes the per-request path fast.
     """
-    settings = settings or get_settings()
-    key = _key(settings)
+    key = StoreConfig.of(settings)
     store = _STORES.get(key)
     if store is None:
         with _LOCK:
             store = _STORES.get(key)
             if store is None:
-                store = FeatureStore(config=build_repo_config(settings))
+                store = FeatureStore(config=_repo_config(key))
                 _STORES[key] = store
     return store
 

@@ -25,7 +25,7 @@ from datetime import timedelta
 import pandas as pd
 
 from features.on_demand import REQUEST_FIELDS
-from suuupra.settings import Settings, get_settings
+from suuupra.settings import Settings
 
 TIMESTAMP = "event_timestamp"
 _STRICT_SHIFT = timedelta(microseconds=1)
@@ -90,7 +90,7 @@ def _join_view(store, view: str, features: list[str], frame: pd.DataFrame) -> pd
 def build_training_set(
     feature_service: str,
     entity_df: pd.DataFrame,
-    settings: Settings | None = None,
+    settings: Settings,
     *,
     strict: bool | None = None,
 ) -> pd.DataFrame:
@@ -106,7 +106,6 @@ def build_training_set(
     """
     from features.store import get_store
 
-    settings = settings or get_settings()
     store = get_store(settings)
     try:
         service = store.get_feature_service(feature_service)

@@ -1,21 +1,27 @@
 """Training on the platform's own data: the Spark ETL tables (Parquet) and Feast.
 
 Reads ``<tables_dir>/interactions`` (``learner_id, course_id, weight, last_ts``) and
-``<tables_dir>/payments_labeled`` via :func:`pipelines.lake.table_path`, maps them to the
+``<tables_dir>/payments_labeled`` via :func:`suuupra.lake.table_path`, maps them to the
 plain frames the training APIs take, and runs the MLflow flows in
 :mod:`models.training`. Fraud features come from the ``fraud_v1`` feature service
 (``features.training.build_training_set``, point-in-time correct); when the feature
 store has not been applied yet we fall back to request-time payment columns only and
 record that as the feature service used, so the MLflow run says what it trained on.
+
+Every entry point takes the platform :class:`~suuupra.settings.Settings`: they say
+where the tables, the feature store and the MLflow backend are.
 """
 
 from __future__ import annotations
 
 import logging
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
+
+if TYPE_CHECKING:
+    from suuupra.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -29,11 +35,10 @@ class PlatformDataMissing(RuntimeError):
     """A Spark table the training needs has not been built yet."""
 
 
-def _table(name: str) -> Path:
-    from pipelines.lake import table_path
-    from suuupra.settings import get_settings
+def _table(name: str, settings: Settings) -> Path:
+    from suuupra.lake import table_path
 
-    path = table_path(name, get_settings())
+    path = table_path(name, settings)
     if not path.exists() or not any(path.rglob("*.parquet")):
         raise PlatformDataMissing(
             f"table {name!r} not found at {path}; run `suuupra demo-data` and the Spark ETL "
@@ -42,9 +47,11 @@ def _table(name: str) -> Path:
     return path
 
 
-def load_interactions() -> pd.DataFrame:
+def load_interactions(settings: Settings) -> pd.DataFrame:
     """The ``interactions`` table as ``user_id, item_id, weight, timestamp``."""
-    df = pd.read_parquet(_table("interactions"), columns=["learner_id", "course_id", "weight", "last_ts"])
+    df = pd.read_parquet(
+        _table("interactions", settings), columns=["learner_id", "course_id", "weight", "last_ts"]
+    )
     return pd.DataFrame(
         {
             "user_id": df["learner_id"].astype(str),
@@ -55,10 +62,10 @@ def load_interactions() -> pd.DataFrame:
     )
 
 
-def load_course_categories() -> pd.DataFrame | None:
+def load_course_categories(settings: Settings) -> pd.DataFrame | None:
     """``item_id, category`` for cold start, from the course_daily table when present."""
     try:
-        path = _table("course_daily")
+        path = _table("course_daily", settings)
     except PlatformDataMissing:
         return None
     try:
@@ -68,14 +75,15 @@ def load_course_categories() -> pd.DataFrame | None:
     return df.dropna().drop_duplicates().rename(columns={"course_id": "item_id"})
 
 
-def load_payments() -> pd.DataFrame:
-    df = pd.read_parquet(_table("payments_labeled"))
+def load_payments(settings: Settings) -> pd.DataFrame:
+    """The ``payments_labeled`` table in event-time order."""
+    df = pd.read_parquet(_table("payments_labeled", settings))
     df["event_timestamp"] = pd.to_datetime(df["event_timestamp"], utc=True)
     return df.sort_values("event_timestamp").reset_index(drop=True)
 
 
-def fraud_training_frame(payments: pd.DataFrame) -> tuple[pd.DataFrame, list[str], str]:
-    """(frame, feature columns, feature service used) for the fraud model."""
+def fraud_training_frame(payments: pd.DataFrame, settings: Settings) -> tuple[pd.DataFrame, list[str], str]:
+    """(frame, feature columns, feature service used) for the fraud model (features: ``settings``' store)."""
     base = ["amount_minor", *[c for c in PAYMENT_CATEGORICALS if c in payments.columns]]
     try:
         from features.training import build_training_set
@@ -86,7 +94,7 @@ def fraud_training_frame(payments: pd.DataFrame) -> tuple[pd.DataFrame, list[str
         for col in PAYMENT_CATEGORICALS:
             if col in payments.columns:
                 entity[col] = payments[col].astype(str)
-        df = build_training_set(FRAUD_SERVICE, entity)
+        df = build_training_set(FRAUD_SERVICE, entity, settings)
         feats = [c for c in df.columns if "__" in c]
         for c in feats:
             if pd.api.types.is_numeric_dtype(df[c]):
@@ -102,30 +110,36 @@ def fraud_training_frame(payments: pd.DataFrame) -> tuple[pd.DataFrame, list[str
 
 
 def train_recommender_from_tables(
-    margin: float = 0.005, params: dict[str, Any] | None = None
+    settings: Settings, margin: float = 0.005, params: dict[str, Any] | None = None
 ) -> dict[str, Any]:
+    """Train, register and gate the recommender on the ``interactions`` table."""
     from models.training import train_and_register_recommender
 
     return train_and_register_recommender(
-        load_interactions(),
+        load_interactions(settings),
         params,
-        item_categories=load_course_categories(),
+        settings=settings,
+        item_categories=load_course_categories(settings),
         margin=margin,
         feature_service="interactions",
         feature_service_version="spark_etl_interactions",
     )
 
 
-def train_fraud_from_tables(margin: float = 0.005, params: dict[str, Any] | None = None) -> dict[str, Any]:
+def train_fraud_from_tables(
+    settings: Settings, margin: float = 0.005, params: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """Train, register and gate the fraud scorer on ``payments_labeled`` plus ``fraud_v1`` features."""
     from models.training import train_and_register_fraud
 
-    df, features, service = fraud_training_frame(load_payments())
+    df, features, service = fraud_training_frame(load_payments(settings), settings)
     version = service.rsplit("_v", 1)[-1] if "_v" in service else "none"
     return train_and_register_fraud(
         df,
         FRAUD_LABEL,
         features,
         params,
+        settings=settings,
         margin=margin,
         amount_col="amount_minor",
         feature_service=service,

@@ -10,6 +10,12 @@
 * Consumers (serving) call :func:`load_champion` and get our native model object back
   (``RecommenderModel`` / ``FraudModel``), plus its version.
 
+Every function is told which backend to use: the tracking URI (reads, the gate) or the
+whole :class:`~suuupra.settings.Settings` (logging a run, which also needs the data
+dir for local artifacts). Nothing here reads process-wide settings, so one process can
+talk to two registries (a test's temporary store and the default one) without either
+leaking into the other.
+
 Local profile: SQLite backend at ``<data_dir>/mlflow/mlflow.db`` and artifacts under
 ``<data_dir>/mlflow/artifacts`` (never the working directory). Prod: the MLflow server
 at ``settings.mlflow_tracking_uri``, which owns artifact storage.
@@ -21,11 +27,16 @@ import tempfile
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
 from suuupra.sqlite_files import ensure_sqlite_parent
+
+if TYPE_CHECKING:
+    from mlflow import MlflowClient
+
+    from suuupra.settings import Settings
 
 RECOMMENDER_NAME = "suuupra-recommender"
 FRAUD_NAME = "suuupra-fraud"
@@ -45,26 +56,26 @@ class RegistryError(RuntimeError):
 
 
 # --------------------------------------------------------------------------- setup
-def configure_mlflow(experiment: str) -> str:
-    """Point MLflow at the configured backend and select ``experiment``; returns its id.
+def _uri(settings: Settings) -> str:
+    """The MLflow tracking/registry URI of ``settings`` (filled per profile by the loader)."""
+    return str(settings.mlflow_tracking_uri or "")
+
+
+def configure_mlflow(settings: Settings, experiment: str) -> str:
+    """Point MLflow at ``settings``' backend and select ``experiment``; returns its id.
 
     For a local SQLite URI the experiment is created with an artifact location under
-    ``data_dir`` so nothing lands in ``./mlruns``.
+    ``settings.data_dir`` so nothing lands in ``./mlruns``.
     """
     import mlflow
 
-    from suuupra.settings import get_settings
-
-    settings = get_settings()
-    uri = settings.mlflow_tracking_uri or ""
+    uri = _uri(settings)
     artifact_location = None
-    ensure_sqlite_parent(uri)
     if uri.startswith("sqlite:///"):
         artifact_root = settings.data_dir / "mlflow" / "artifacts"
         artifact_root.mkdir(parents=True, exist_ok=True)
         artifact_location = (artifact_root / experiment).as_uri()
-    mlflow.set_tracking_uri(uri)
-    mlflow.set_registry_uri(uri)
+    configure_tracking_only(uri)
     exp = mlflow.get_experiment_by_name(experiment)
     exp_id = (
         exp.experiment_id
@@ -75,18 +86,28 @@ def configure_mlflow(experiment: str) -> str:
     return exp_id
 
 
-def registry_client(uri: str | None = None):
-    """An MLflow tracking + registry client on ``uri`` (default: the platform settings' URI).
+def registry_client(tracking_uri: str) -> MlflowClient:
+    """An MLflow tracking + registry client on ``tracking_uri``.
 
     A fresh local SQLite store gets its folder first: MLflow creates the file, not the folder.
     """
     from mlflow import MlflowClient
 
-    from suuupra.settings import get_settings
+    ensure_sqlite_parent(tracking_uri)
+    return MlflowClient(tracking_uri=tracking_uri, registry_uri=tracking_uri)
 
-    uri = uri or get_settings().mlflow_tracking_uri or ""
-    ensure_sqlite_parent(uri)
-    return MlflowClient(tracking_uri=uri, registry_uri=uri)
+
+def configure_tracking_only(tracking_uri: str) -> None:
+    """Point MLflow's fluent API (``mlflow.pyfunc``, runs) at ``tracking_uri`` for tracking and registry.
+
+    MLflow keeps this as process state, so every entry point here sets it from the URI
+    it was given right before using the fluent API, instead of trusting what was set last.
+    """
+    import mlflow
+
+    ensure_sqlite_parent(tracking_uri)
+    mlflow.set_tracking_uri(tracking_uri)
+    mlflow.set_registry_uri(tracking_uri)
 
 
 # ------------------------------------------------------------------ pyfunc wrappers
@@ -139,6 +160,7 @@ class LoggedModel:
 def log_training_run(
     model: Any,
     *,
+    settings: Settings,
     name: str,
     params: Mapping[str, Any],
     metrics: Mapping[str, float],
@@ -150,14 +172,14 @@ def log_training_run(
     experiment: str | None = None,
     run_name: str | None = None,
 ) -> LoggedModel:
-    """Log one training run and register the model as a new version aliased ``challenger``."""
+    """Log one training run to ``settings``' MLflow and register the model as a new ``challenger``."""
     import mlflow
     from mlflow.models import infer_signature
 
     from models.evaluation.plots import figure_png
 
     kind = _model_kind(model)
-    configure_mlflow(experiment or name)
+    configure_mlflow(settings, experiment or name)
     wrapper = RecommenderPyFunc() if kind == "recommender" else FraudPyFunc()
     with tempfile.TemporaryDirectory(prefix="suuupra-model-") as tmp:
         model_dir = model.save(Path(tmp) / "model")
@@ -193,7 +215,7 @@ def log_training_run(
                 pip_requirements=requirements,
             )
     version = str(info.registered_model_version)
-    client = registry_client()
+    client = registry_client(_uri(settings))
     client.set_registered_model_alias(name, CHALLENGER, version)
     client.set_model_version_tag(name, version, "feature_service_version", feature_service_version or "none")
     return LoggedModel(run_id=run.info.run_id, name=name, version=version)
@@ -219,49 +241,38 @@ def _param(value: Any) -> Any:
 
 
 # ---------------------------------------------------------------------- loading
-def load_version(name: str, version: str | int) -> Any:
-    """Our native model object for ``name`` at ``version``."""
+def load_version(name: str, version: str | int, *, tracking_uri: str) -> Any:
+    """Our native model object for ``name`` at ``version`` in the registry at ``tracking_uri``."""
     import mlflow
 
-    configure_tracking_only()
+    configure_tracking_only(tracking_uri)
     pyfunc = mlflow.pyfunc.load_model(f"models:/{name}/{version}")
     return pyfunc.unwrap_python_model().model
 
 
-def load_champion(name: str, alias: str = CHAMPION) -> tuple[Any, str]:
+def load_champion(name: str, alias: str = CHAMPION, *, tracking_uri: str) -> tuple[Any, str]:
     """``(model, version)`` of the version holding ``alias`` (default ``champion``).
 
     ``model`` is a :class:`~models.recommender.RecommenderModel` for
     ``suuupra-recommender`` and a :class:`~models.fraud.FraudModel` for ``suuupra-fraud``.
     Raises :class:`RegistryError` naming the fix when there is no such alias yet.
     """
-    version = alias_version(name, alias)
+    version = alias_version(name, alias, tracking_uri=tracking_uri)
     if version is None:
         raise RegistryError(
             f"model {name!r} has no {alias!r} version yet; train one first (`suuupra models train ...`)"
         )
-    return load_version(name, version), version
+    return load_version(name, version, tracking_uri=tracking_uri), version
 
 
-def alias_version(name: str, alias: str) -> str | None:
+def alias_version(name: str, alias: str, *, tracking_uri: str) -> str | None:
+    """The version ``alias`` points at in the registry at ``tracking_uri``, or None if unset."""
     from mlflow.exceptions import MlflowException
 
-    configure_tracking_only()
     try:
-        return str(registry_client().get_model_version_by_alias(name, alias).version)
+        return str(registry_client(tracking_uri).get_model_version_by_alias(name, alias).version)
     except MlflowException:
         return None
-
-
-def configure_tracking_only() -> None:
-    import mlflow
-
-    from suuupra.settings import get_settings
-
-    uri = get_settings().mlflow_tracking_uri
-    ensure_sqlite_parent(uri or "")
-    mlflow.set_tracking_uri(uri)
-    mlflow.set_registry_uri(uri)
 
 
 # -------------------------------------------------------------------- promotion
@@ -283,6 +294,8 @@ def promote_if_better(
     metric: str,
     margin: float = 0.0,
     higher_is_better: bool = True,
+    *,
+    tracking_uri: str,
 ) -> PromotionDecision:
     """The promotion gate.
 
@@ -290,12 +303,13 @@ def promote_if_better(
     both the challenger and the current champion here, in the same process, so neither
     side benefits from a friendlier split. Promotes when the challenger beats the champion
     by more than ``margin`` (absolute, in ``metric`` units), or when there is no champion.
+    Both versions are read from, and the decision written to, the registry at ``tracking_uri``.
     """
     challenger_version = str(challenger_version)
-    client = registry_client()
-    challenger = load_version(name, challenger_version)
+    client = registry_client(tracking_uri)
+    challenger = load_version(name, challenger_version, tracking_uri=tracking_uri)
     c_score = float(evaluate(challenger)[metric])
-    champ_version = alias_version(name, CHAMPION)
+    champ_version = alias_version(name, CHAMPION, tracking_uri=tracking_uri)
     champ_score: float | None = None
     if champ_version is None:
         promoted, reason = True, f"no champion yet; {metric}={c_score:.4f}"
@@ -303,7 +317,7 @@ def promote_if_better(
         champ_score = c_score
         promoted, reason = False, "challenger is already the champion"
     else:
-        champ_score = float(evaluate(load_version(name, champ_version))[metric])
+        champ_score = float(evaluate(load_version(name, champ_version, tracking_uri=tracking_uri))[metric])
         gain = (c_score - champ_score) if higher_is_better else (champ_score - c_score)
         promoted = gain > margin
         verdict = "beats" if promoted else "does not beat"

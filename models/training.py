@@ -1,26 +1,31 @@
 """End-to-end training flows: holdout, train, evaluate, plot, log to MLflow, promotion gate.
 
 These take plain DataFrames so Dagster (Spark tables as Parquet), the CLI and tests all
-use the same code. The registered model is the one trained on the training part of the
-holdout split: that is what the gate evaluated, so the registry never claims a score a
-model did not earn.
+use the same code, and the platform :class:`~suuupra.settings.Settings` saying which
+MLflow backend (and local artifact folder) the run and the registry live in. The
+registered model is the one trained on the training part of the holdout split: that is
+what the gate evaluated, so the registry never claims a score a model did not earn.
 """
 
 from __future__ import annotations
 
 from dataclasses import asdict
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
 from models.registry import FRAUD_NAME, RECOMMENDER_NAME, log_training_run, promote_if_better
 
+if TYPE_CHECKING:
+    from suuupra.settings import Settings
+
 
 def train_and_register_recommender(
     interactions: pd.DataFrame,
     params: dict[str, Any] | None = None,
     *,
+    settings: Settings,
     item_categories: pd.DataFrame | dict | None = None,
     k: int = 10,
     test_fraction: float = 0.2,
@@ -54,6 +59,7 @@ def train_and_register_recommender(
     example_users = pd.DataFrame({"user_id": train["user_id"].drop_duplicates().head(3).tolist()})
     logged = log_training_run(
         model,
+        settings=settings,
         name=name,
         params=asdict(model.params),
         metrics={**all_metrics, "train_seconds": model.metadata["train_seconds"]},
@@ -64,7 +70,12 @@ def train_and_register_recommender(
     )
     metric = f"ndcg@{k}"
     decision = promote_if_better(
-        name, logged.version, lambda m: evaluate_recommender(m, train, test, k), metric, margin
+        name,
+        logged.version,
+        lambda m: evaluate_recommender(m, train, test, k),
+        metric,
+        margin,
+        tracking_uri=str(settings.mlflow_tracking_uri or ""),
     )
     return {"model": model, "metrics": all_metrics, "logged": logged, "decision": decision, "plots": plots}
 
@@ -87,6 +98,7 @@ def train_and_register_fraud(
     features: list[str],
     params: dict[str, Any] | None = None,
     *,
+    settings: Settings,
     test_fraction: float = 0.2,
     margin: float = 0.005,
     amount_col: str | None = None,
@@ -125,6 +137,7 @@ def train_and_register_fraud(
     }
     logged = log_training_run(
         model,
+        settings=settings,
         name=name,
         params={**asdict(model.params), "features": features, "label": label},
         metrics={
@@ -139,7 +152,12 @@ def train_and_register_fraud(
         feature_service_version=feature_service_version,
     )
     decision = promote_if_better(
-        name, logged.version, lambda m: evaluate_fraud_model(m, holdout, label, amount_col), "pr_auc", margin
+        name,
+        logged.version,
+        lambda m: evaluate_fraud_model(m, holdout, label, amount_col),
+        "pr_auc",
+        margin,
+        tracking_uri=str(settings.mlflow_tracking_uri or ""),
     )
     return {
         "model": model,

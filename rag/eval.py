@@ -15,6 +15,8 @@ import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from rag.store import StoreLocation
+
 # (query, acceptable answer pages relative to the docs root)
 PYTHON_DOCS_QUERIES: list[tuple[str, tuple[str, ...]]] = [
     ("how do I read a file line by line", ("tutorial/inputoutput.html",)),
@@ -94,16 +96,17 @@ def _pct(values: list[float], q: float) -> float:
 def evaluate(
     base_url: str,
     *,
+    store: StoreLocation,
     modes: Iterable[str] = ("hybrid", "dense", "bm25"),
     queries: list[tuple[str, tuple[str, ...]]] | None = None,
     source: str | None = "python-docs",
 ) -> EvalReport:
-    """Run the labelled queries against the live index whose page URLs start with ``base_url``."""
+    """Run the labelled queries against the live index at ``store`` whose page URLs start with ``base_url``."""
     from rag.retrieval import search
     from rag.store import get_client, resolve_alias
 
     queries = queries if queries is not None else PYTHON_DOCS_QUERIES
-    client = get_client()
+    client = get_client(store)
     collection = resolve_alias(client)
     indexed: set[str] = set()
     if collection is not None:
@@ -121,7 +124,7 @@ def evaluate(
         lat: list[float] = []
         for q, answers in usable:
             t0 = time.perf_counter()
-            hits = search(q, k=30, filters=filters, mode=mode)  # type: ignore[arg-type]
+            hits = search(q, k=30, filters=filters, store=store, mode=mode)  # type: ignore[arg-type]
             lat.append((time.perf_counter() - t0) * 1000)
             pages: list[str] = []
             for h in hits:

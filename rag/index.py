@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from rag.chunking import DEFAULT_MAX_TOKENS, DEFAULT_OVERLAP_TOKENS, chunk_documents
-from rag.store import DEFAULT_ALIAS, DENSE, SPARSE
+from rag.store import DEFAULT_ALIAS, DENSE, SPARSE, StoreLocation
 from rag.types import Chunk, Document
 
 log = logging.getLogger(__name__)
@@ -126,6 +126,7 @@ def _upsert_chunks(client, collection: str, chunks: list[Chunk], batch_size: int
 def index_documents(
     docs: Iterable[Document | Mapping[str, Any]],
     *,
+    store: StoreLocation,
     alias: str = DEFAULT_ALIAS,
     collection: str | None = None,
     delete_missing: bool = False,
@@ -134,7 +135,7 @@ def index_documents(
     batch_size: int = 32,
     progress: bool = False,
 ) -> IndexStats:
-    """Chunk, embed and upsert ``docs`` (``Document`` objects or dicts) into the index.
+    """Chunk, embed and upsert ``docs`` (``Document`` objects or dicts) into the index at ``store``.
 
     ``collection`` targets a specific collection instead of the alias (used by
     :func:`rebuild_index`); ``delete_missing`` removes indexed pages of the same
@@ -142,7 +143,7 @@ def index_documents(
     """
     from rag.store import ensure_collection, get_client
 
-    client = get_client()
+    client = get_client(store)
     target = collection or ensure_collection(client, alias)
     documents = _as_documents(docs)
     existing = _existing_hashes(client, target)
@@ -167,7 +168,7 @@ def index_documents(
     stats.documents_indexed = len(todo)
     stats.doc_ids = [d.doc_id for d in todo]
     stats.points_total = client.count(target, exact=True).count
-    _invalidate_caches()
+    _invalidate_caches(store)
     log.info("indexed %d docs (%d chunks) into %s", len(todo), len(chunks), target)
     return stats
 
@@ -194,23 +195,24 @@ def _doc_ids_for_sources(client, collection: str, sources: set[str]) -> set[str]
             return ids
 
 
-def delete_documents(doc_ids: Iterable[str], *, alias: str = DEFAULT_ALIAS) -> int:
+def delete_documents(doc_ids: Iterable[str], *, store: StoreLocation, alias: str = DEFAULT_ALIAS) -> int:
     """Remove every chunk of the given pages from the live index; returns how many ids were given."""
     from rag.store import get_client, resolve_alias
 
     ids = sorted(set(doc_ids))
-    client = get_client()
+    client = get_client(store)
     target = resolve_alias(client, alias)
     if target is None or not ids:
         return 0
     _delete_docs(client, target, ids)
-    _invalidate_caches()
+    _invalidate_caches(store)
     return len(ids)
 
 
 def rebuild_index(
     docs: Iterable[Document | Mapping[str, Any]],
     *,
+    store: StoreLocation,
     alias: str = DEFAULT_ALIAS,
     keep_previous: int = 0,
     **kwargs: Any,
@@ -218,31 +220,31 @@ def rebuild_index(
     """Index everything into a new collection, then atomically swap the alias to it."""
     from rag.store import create_collection, drop_stale_collections, get_client, point_alias
 
-    client = get_client()
+    client = get_client(store)
     fresh = create_collection(client, alias)
     try:
-        stats = index_documents(docs, alias=alias, collection=fresh, **kwargs)
+        stats = index_documents(docs, store=store, alias=alias, collection=fresh, **kwargs)
     except BaseException:
         client.delete_collection(fresh)
         raise
     point_alias(client, alias, fresh)
     drop_stale_collections(client, alias, keep=keep_previous + 1)
-    _invalidate_caches()
+    _invalidate_caches(store)
     return stats
 
 
-def index_status(alias: str = DEFAULT_ALIAS) -> dict[str, Any]:
+def index_status(store: StoreLocation, alias: str = DEFAULT_ALIAS) -> dict[str, Any]:
     """Live collection name and point count (``collection`` is None when nothing is indexed)."""
     from rag.store import get_client, resolve_alias
 
-    client = get_client()
+    client = get_client(store)
     target = resolve_alias(client, alias)
     if target is None:
         return {"alias": alias, "collection": None, "points": 0}
     return {"alias": alias, "collection": target, "points": client.count(target, exact=True).count}
 
 
-def _invalidate_caches() -> None:
+def _invalidate_caches(store: StoreLocation) -> None:
     from rag.suggest import invalidate
 
-    invalidate()
+    invalidate(store)

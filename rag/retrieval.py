@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, Literal
 
-from rag.store import DEFAULT_ALIAS, DENSE, SPARSE
+from rag.store import DEFAULT_ALIAS, DENSE, SPARSE, StoreLocation
 from rag.types import SearchHit
 
 Mode = Literal["hybrid", "dense", "bm25"]
@@ -91,11 +91,13 @@ def search(
     k: int = 10,
     filters: Mapping[str, Any] | None = None,
     *,
+    store: StoreLocation,
     mode: Mode = "hybrid",
     alias: str = DEFAULT_ALIAS,
     candidates: int | None = None,
 ) -> list[SearchHit]:
-    """Top-``k`` chunks for ``query``, best first; ``[]`` when nothing is indexed yet.
+    """Top-``k`` chunks for ``query`` from the index at ``store``, best first; ``[]`` when nothing
+    is indexed yet.
 
     ``filters`` keys: course_id, source, content_type, tags (any-of), doc_id.
     Raises :class:`InvalidQueryError` for bad input and
@@ -107,7 +109,7 @@ def search(
 
     query = _validate(query, k)
     try:
-        return _search(query, k, filters, mode, alias, candidates)
+        return _search(store, query, k, filters, mode, alias, candidates)
     except (ResponseHandlingException, ConnectionError, TimeoutError) as exc:
         raise SearchUnavailableError(f"the search index cannot be reached ({exc}); retry shortly") from None
     except UnexpectedResponse as exc:
@@ -116,15 +118,15 @@ def search(
         raise SearchUnavailableError(f"the search index answered {exc.status_code}; retry shortly") from None
 
 
-def _search(query: str, k: int, filters: Mapping[str, Any] | None, mode: Mode, alias: str,
-            candidates: int | None) -> list[SearchHit]:
+def _search(store: StoreLocation, query: str, k: int, filters: Mapping[str, Any] | None, mode: Mode,
+            alias: str, candidates: int | None) -> list[SearchHit]:
     from qdrant_client import models
 
     from rag.sparse import query_vector
     from rag.store import get_read_client, resolve_alias
 
     flt = build_filter(filters)
-    client = get_read_client()
+    client = get_read_client(store)
     if resolve_alias(client, alias) is None:
         return []
     n = candidates or max(4 * k, MIN_CANDIDATES)

@@ -2,51 +2,95 @@
 
 Readers always query the alias (``docs``); a full rebuild writes a fresh
 ``docs_<timestamp>`` collection and then swaps the alias atomically, so search
-never sees a half-built index (blue/green). Local mode (``settings.qdrant_path``)
-is an embedded on-disk store that allows one client per process; server mode
-(``settings.qdrant_url``) is used whenever a URL is configured (prod profile).
+never sees a half-built index (blue/green). Where the index lives is a value,
+:class:`StoreLocation`, that every caller passes in: an embedded on-disk store
+(local profile; it admits one client per process) or a Qdrant server URL (prod).
+Client caches are keyed by that location, so two stores in one process (tests,
+a benchmark next to the live index) never share a client.
 """
 
 from __future__ import annotations
 
 import threading
 import time
-from typing import Any
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from suuupra.errors import ServiceUnavailable
+
+if TYPE_CHECKING:
+    from suuupra.settings import Settings
 
 DEFAULT_ALIAS = "docs"
 DENSE = "dense"
 SPARSE = "bm25"
 KEYWORD_FIELDS = ("doc_id", "source", "course_id", "content_type", "tags", "url")
 
-_clients: dict[str, Any] = {}
+
+@dataclass(frozen=True, slots=True)
+class StoreLocation:
+    """Where the search index lives: a server ``url`` or an embedded store folder ``path``.
+
+    A URL wins when both are given (the prod profile sets one). The API key is
+    part of the identity (two keys are two clients) but never shown in ``repr``.
+    """
+
+    path: Path | None = None
+    url: str | None = None
+    api_key: str | None = field(default=None, repr=False)
+
+    def __post_init__(self) -> None:
+        if not self.url and self.path is None:
+            raise ValueError("StoreLocation needs a Qdrant url or an embedded store path")
+        if self.path is not None and not self.url:
+            object.__setattr__(self, "path", Path(self.path).absolute())
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> StoreLocation:
+        """``settings.qdrant_url`` (with its API key) if set, else ``settings.qdrant_path``."""
+        if settings.qdrant_url:
+            key = settings.qdrant_api_key.get_secret_value() if settings.qdrant_api_key else None
+            return cls(url=settings.qdrant_url, api_key=key)
+        return cls(path=settings.qdrant_path)
+
+    @property
+    def is_local(self) -> bool:
+        return not self.url
+
+    def describe(self) -> str:
+        """``url:<url>`` or ``path:<dir>``, for logs and metadata."""
+        return f"url:{self.url}" if self.url else f"path:{self.path}"
+
+    def _client_kwargs(self) -> dict[str, Any]:
+        if self.url:
+            return {"url": self.url, "api_key": self.api_key, "timeout": 30}
+        assert self.path is not None
+        self.path.mkdir(parents=True, exist_ok=True)
+        return {"path": str(self.path)}
+
+
+_clients: dict[StoreLocation, Any] = {}
 _lock = threading.Lock()
 
 
-class SearchUnavailableError(RuntimeError):
-    """The search index cannot be reached or does not exist yet (message says how to fix)."""
+class SearchUnavailableError(ServiceUnavailable):
+    """The search index cannot be reached or opened right now (the detail says how to fix it)."""
+
+    def __init__(self, detail: str, retry_after_s: int = 5) -> None:
+        super().__init__("search index", detail, retry_after_s)
 
 
-def _location() -> tuple[str, dict[str, Any]]:
-    from suuupra.settings import get_settings
-
-    s = get_settings()
-    if s.qdrant_url:
-        key = s.qdrant_api_key.get_secret_value() if s.qdrant_api_key else None
-        return f"url:{s.qdrant_url}", {"url": s.qdrant_url, "api_key": key, "timeout": 30}
-    s.qdrant_path.mkdir(parents=True, exist_ok=True)
-    return f"path:{s.qdrant_path}", {"path": str(s.qdrant_path)}
-
-
-def get_client():
-    """Cached ``QdrantClient`` for the configured location (created lazily)."""
-    loc, kwargs = _location()
+def get_client(store: StoreLocation):
+    """Cached writer ``QdrantClient`` for ``store`` (created lazily; locally it holds the file lock)."""
     with _lock:
-        client = _clients.get(loc)
+        client = _clients.get(store)
         if client is None:
             import warnings
 
             from qdrant_client import QdrantClient
 
+            kwargs = store._client_kwargs()
             try:
                 with warnings.catch_warnings():  # local mode warns about payload indexes / size
                     warnings.simplefilter("ignore")
@@ -54,22 +98,30 @@ def get_client():
             except RuntimeError as exc:
                 if "already accessed" in str(exc):
                     raise SearchUnavailableError(
-                        f"the local Qdrant store {kwargs.get('path')} is locked by another process "
+                        f"the local Qdrant store {store.path} is locked by another process "
                         "(e.g. the API server); stop it or set SUUUPRA_QDRANT_URL to a Qdrant server"
                     ) from None
                 raise
-            if not _clients:
-                import atexit
-
-                atexit.register(close_clients)  # avoids qdrant's noisy __del__ at interpreter exit
-            _clients[loc] = client
+            _register_atexit()
+            _clients[store] = client
         return client
 
 
-_snapshots: dict[str, tuple[tuple[int, int], Any, Any]] = {}  # src -> (version, client, dir)
+_snapshots: dict[StoreLocation, tuple[tuple[int, int], Any, Path]] = {}  # store -> (version, client, dir)
+_atexit_registered = False
 
 
-def _tree_version(path) -> tuple[int, int]:
+def _register_atexit() -> None:
+    """Close clients at exit (avoids qdrant's noisy ``__del__`` during interpreter shutdown)."""
+    global _atexit_registered
+    if not _atexit_registered:
+        import atexit
+
+        atexit.register(close_clients)
+        _atexit_registered = True
+
+
+def _tree_version(path: Path) -> tuple[int, int]:
     """(latest mtime_ns, total size) of the store's files: changes whenever the index does."""
     import os
 
@@ -83,8 +135,8 @@ def _tree_version(path) -> tuple[int, int]:
     return latest, total
 
 
-def get_read_client():
-    """A client for *searching*.
+def get_read_client(store: StoreLocation):
+    """A client for *searching* ``store``.
 
     Server mode: the shared client. Local mode: the embedded store admits one
     process at a time, yet the API server, the tutor replicas and the indexer
@@ -94,17 +146,17 @@ def get_read_client():
     """
     import shutil
     import tempfile
-    from pathlib import Path
 
-    loc, kwargs = _location()
-    if "path" not in kwargs:
-        return get_client()
+    if not store.is_local:
+        return get_client(store)
     with _lock:
-        if loc in _clients:
-            return _clients[loc]
-        src = Path(kwargs["path"])
+        if store in _clients:
+            return _clients[store]
+        store._client_kwargs()  # creates the store folder on first use
+        assert store.path is not None
+        src = store.path
         version = _tree_version(src)
-        cached = _snapshots.get(loc)
+        cached = _snapshots.get(store)
         if cached is not None and cached[0] == version:
             return cached[1]
         import warnings
@@ -122,32 +174,28 @@ def get_read_client():
                 cached[1].close()
             finally:
                 shutil.rmtree(cached[2], ignore_errors=True)
-        if not _snapshots and not _clients:
-            import atexit
-
-            atexit.register(close_clients)
-        _snapshots[loc] = (version, client, snap_dir)
+        _register_atexit()
+        _snapshots[store] = (version, client, snap_dir)
         return client
 
 
-def close_clients() -> None:
-    """Close every cached client (releases the local-mode file lock)."""
+def close_clients(store: StoreLocation | None = None) -> None:
+    """Close the cached clients of ``store`` (all stores when ``None``); releases the local file lock."""
     import shutil
 
     with _lock:
-        for client in _clients.values():
+        for loc in [s for s in _clients if store is None or s == store]:
             try:
-                client.close()
+                _clients.pop(loc).close()
             except Exception:  # noqa: BLE001 - best-effort cleanup
                 pass
-        _clients.clear()
-        for _version, client, snap_dir in _snapshots.values():
+        for loc in [s for s in _snapshots if store is None or s == store]:
+            _version, client, snap_dir = _snapshots.pop(loc)
             try:
                 client.close()
             except Exception:  # noqa: BLE001 - best-effort cleanup
                 pass
             shutil.rmtree(snap_dir, ignore_errors=True)
-        _snapshots.clear()
 
 
 def is_local(client) -> bool:

@@ -13,21 +13,24 @@ import re
 import threading
 from collections import Counter
 
-from rag.store import DEFAULT_ALIAS
+from rag.store import DEFAULT_ALIAS, StoreLocation
 
-_cache: dict[str, list[tuple[str, str, int]]] = {}
+# (store, collection) -> phrases: a collection name alone could repeat across stores.
+_cache: dict[tuple[StoreLocation, str], list[tuple[str, str, int]]] = {}
 _lock = threading.Lock()
 _WORD_START = re.compile(r"(?:^|[\s._\-/(:])(?=\w)")
 
 
-def invalidate() -> None:
+def invalidate(store: StoreLocation | None = None) -> None:
+    """Forget the phrases of ``store`` (every store when ``None``); indexing calls this."""
     with _lock:
-        _cache.clear()
+        for key in [k for k in _cache if store is None or k[0] == store]:
+            del _cache[key]
 
 
-def _phrases(client, collection: str) -> list[tuple[str, str, int]]:
+def _phrases(store: StoreLocation, client, collection: str) -> list[tuple[str, str, int]]:
     with _lock:
-        cached = _cache.get(collection)
+        cached = _cache.get((store, collection))
     if cached is not None:
         return cached
     counts: Counter[str] = Counter()
@@ -45,23 +48,23 @@ def _phrases(client, collection: str) -> list[tuple[str, str, int]]:
             break
     phrases = [(phrase.lower(), phrase, n) for phrase, n in counts.items()]
     with _lock:
-        _cache[collection] = phrases
+        _cache[(store, collection)] = phrases
     return phrases
 
 
-def autocomplete(prefix: str, k: int = 8, *, alias: str = DEFAULT_ALIAS) -> list[str]:
+def autocomplete(prefix: str, k: int = 8, *, store: StoreLocation, alias: str = DEFAULT_ALIAS) -> list[str]:
     """Up to ``k`` phrases completing ``prefix`` (case-insensitive); ``[]`` for an empty index."""
     from rag.store import get_read_client, resolve_alias
 
     p = " ".join(prefix.lower().split())
     if not p:
         return []
-    client = get_read_client()
+    client = get_read_client(store)
     collection = resolve_alias(client, alias)
     if collection is None:
         return []
     scored: list[tuple[int, int, int, str]] = []
-    for low, original, n in _phrases(client, collection):
+    for low, original, n in _phrases(store, client, collection):
         if low.startswith(p):
             scored.append((0, -n, len(low), original))
         elif p in low and any(low.startswith(p, m.end()) for m in _WORD_START.finditer(low)):

@@ -14,7 +14,7 @@ from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 OUT = Path(__file__).resolve().parent.parent / "notebooks"
 
 SETUP = """\
-# The platform's public APIs read SUUUPRA_* settings (data dir, profile) at call time.
+# A notebook is an edge: it reads the SUUUPRA_* settings (data dir, profile) once and passes them on.
 import os
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 import pandas as pd
@@ -22,7 +22,7 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 from suuupra.settings import get_settings
-from pipelines.lake import table_path
+from suuupra.lake import table_path
 settings = get_settings()
 print(settings.profile, settings.data_dir)"""
 
@@ -38,13 +38,13 @@ store = get_store(settings)
 services = {fs.name: [p.name for p in fs.feature_view_projections] for fs in store.list_feature_services()}
 services"""),
         new_code_cell("""\
-payments = pd.read_parquet(table_path("payments_labeled"))
+payments = pd.read_parquet(table_path("payments_labeled", settings))
 print(len(payments), "payments;", f"fraud rate {payments['is_fraud'].mean():.2%}")
 payments.groupby("fraud_pattern").size()"""),
         new_code_cell("""\
 from features.training import build_training_set
 entity_df = payments[["learner_id", "device_id", "ip", "amount_minor", "event_timestamp", "is_fraud"]].copy()
-training = build_training_set("fraud_v1", entity_df)
+training = build_training_set("fraud_v1", entity_df, settings)
 assert len(training) == len(entity_df)
 training.filter(like="__").isna().mean().sort_values().tail(10)"""),
         new_code_cell("""\
@@ -62,7 +62,7 @@ training.head()"""),
         new_code_cell("""\
 from models.evaluation.recsys import time_holdout_split, evaluate_recommender
 from models.recommender import train_recommender
-inter = pd.read_parquet(table_path("interactions"))
+inter = pd.read_parquet(table_path("interactions", settings))
 df = inter.rename(columns={"learner_id": "user_id", "course_id": "item_id", "last_ts": "timestamp"})[
     ["user_id", "item_id", "weight", "timestamp"]]
 train, test = time_holdout_split(df, test_fraction=0.2)
@@ -95,9 +95,10 @@ models["als"].similar_items([some_course], k=5)"""),
         new_code_cell("""\
 import numpy as np
 from features.training import build_training_set
-payments = pd.read_parquet(table_path("payments_labeled")).sort_values("event_timestamp")
+payments = pd.read_parquet(table_path("payments_labeled", settings)).sort_values("event_timestamp")
 training = build_training_set(
-    "fraud_v1", payments[["learner_id", "device_id", "ip", "amount_minor", "event_timestamp", "is_fraud"]])
+    "fraud_v1", payments[["learner_id", "device_id", "ip", "amount_minor", "event_timestamp", "is_fraud"]],
+    settings)
 features = [c for c in training.columns if "__" in c and pd.api.types.is_numeric_dtype(training[c])]
 features += ["amount_minor"]
 training[features] = training[features].fillna(0)
@@ -132,7 +133,8 @@ best"""),
                           "How often does hybrid search put the page that answers a question in the top k?"),
         new_code_cell(SETUP),
         new_code_cell("""\
-from rag import search
+from rag import StoreLocation, search
+store = StoreLocation.from_settings(settings)
 questions = {
     "How do I compile a regular expression pattern?": "re.html",
     "What does functools.lru_cache do?": "functools.html",
@@ -141,7 +143,7 @@ questions = {
 }
 rows = []
 for q, page in questions.items():
-    hits = search(q, k=10)
+    hits = search(q, k=10, store=store)
     ranks = [i + 1 for i, h in enumerate(hits) if h.url.endswith(page) or f"/{page}#" in h.url]
     rows.append({"question": q, "expected": page, "rank": ranks[0] if ranks else None,
                  "top_hit": hits[0].title if hits else None})

@@ -1,6 +1,8 @@
-"""Online serving on Ray Serve: recommendations, fraud scoring, and (composed in) the tutor.
+"""Online serving on Ray Serve: recommendations, fraud scoring, the tutor and its LLM.
 
-Entry points: :func:`serving.app.build_app` (typed Serve builder), the configs in
-``serving/config/``, ``suuupra serve ...`` (:mod:`serving.cli`) and
+Every Ray Serve application of the platform lives here. Entry points: the typed
+Serve builders (:func:`serving.app.build_app`, :func:`serving.tutor_app.build_tutor_app`,
+:func:`serving.llm.build_llm_app`; options shared through :mod:`serving.options`), the
+configs in ``serving/config/``, ``suuupra serve ...`` (:mod:`cli.serve_cmd`) and
 :mod:`serving.lifecycle` (champion reloads, used by Dagster). See docs/serving.md.
 """

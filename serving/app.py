@@ -2,15 +2,16 @@
 
 Composition the Ray Serve way: the model deployments are bound first and passed as
 handles into the ingress constructor, so each scales on its own. The tutor and its
-LLM are separate applications on the same Serve instance (the tutor team's builders
-in :mod:`serving.tutor_app`), listed next to this one in the YAML configs under
-``serving/config/``:
+LLM are separate applications on the same Serve instance (builders in
+:mod:`serving.tutor_app` and :mod:`serving.llm`), listed next to this one in the YAML
+configs under ``serving/config/``. Every builder's args extend
+:class:`serving.options.ReplicaArgs`:
 
 ============  ==============  =======================================
 application   route prefix    builder
 ============  ==============  =======================================
 suuupra       ``/``           :func:`build_app`
-llm           ``/llm``        ``rag.llm:build_llm_app``
+llm           ``/llm``        ``serving.llm:build_llm_app``
 tutor         ``/tutor``      ``serving.tutor_app:build_tutor_app``
 noop          ``/noop``       :func:`build_noop_app` (benchmarks)
 ============  ==============  =======================================
@@ -24,19 +25,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel, Field, SecretStr
+from pydantic import Field, SecretStr
 from ray.serve import Application
 
 from serving.model_source import FRAUD_MODEL, RECOMMENDER_MODEL
+from serving.options import AutoscalingArgs, ReplicaArgs, scale_options
+
+__all__ = ["AutoscalingArgs", "NoOpArgs", "ServingArgs", "build_app", "build_noop_app", "compose_app"]
 
 
-class AutoscalingArgs(BaseModel):
-    min_replicas: int = Field(default=1, ge=0)
-    max_replicas: int = Field(default=4, ge=1)
-    target_ongoing_requests: float = Field(default=8, gt=0)
-
-
-class ServingArgs(BaseModel):
+class ServingArgs(ReplicaArgs):
     """Arguments of :func:`build_app` (the ``args:`` block of a Serve config)."""
 
     tracking_uri: str | None = Field(default=None, description="MLflow URI; settings default")
@@ -55,21 +53,6 @@ class ServingArgs(BaseModel):
     fraud_batch_wait_timeout_s: float = Field(default=0.005, ge=0, le=1)
     request_timeout_s: float = Field(default=2.0, gt=0)
     log_events: bool = True
-    num_cpus: float = Field(default=0.0, ge=0, description="CPUs reserved per replica (0 = share)")
-    env: dict[str, str] = Field(default_factory=dict, description="extra env vars for replicas (SUUUPRA_*)")
-
-
-def _actor_options(a: ServingArgs) -> dict[str, Any]:
-    opts: dict[str, Any] = {"num_cpus": a.num_cpus}
-    if a.env:
-        opts["runtime_env"] = {"env_vars": dict(a.env)}
-    return opts
-
-
-def _scale(a: ServingArgs, replicas: int) -> dict[str, Any]:
-    if a.autoscaling is not None:
-        return {"num_replicas": "auto", "autoscaling_config": a.autoscaling.model_dump()}
-    return {"num_replicas": replicas}
 
 
 def build_app(args: ServingArgs | dict[str, Any] | None = None) -> Application:
@@ -80,7 +63,7 @@ def build_app(args: ServingArgs | dict[str, Any] | None = None) -> Application:
     process); everything below gets them by value. Invalid settings (e.g. a dev
     token in prod) fail the deploy here, naming the variable.
     """
-    from suuupra.settings import load_settings
+    from suuupra.settings import load_settings  # the builder is an edge: it reads the settings
 
     a = args if isinstance(args, ServingArgs) else ServingArgs.model_validate(args or {})
     return compose_app(a, load_settings().serve_service_token)
@@ -91,26 +74,25 @@ def compose_app(a: ServingArgs, service_token: SecretStr) -> Application:
     from serving.deployments import FraudScorer, Recommender
     from serving.ingress import Ingress
 
-    opts = _actor_options(a)
+    opts = a.actor_options()
     model_cfg = {"poll_interval_s": a.poll_interval_s}
     recommender = Recommender.options(
         ray_actor_options=opts, user_config={**model_cfg, "model_version": a.recommender_version},
-        **_scale(a, a.recommender_replicas),
+        **scale_options(a.recommender_replicas, a.autoscaling),
     ).bind(a.recommender_model, a.tracking_uri, a.log_events)
     fraud = FraudScorer.options(
         ray_actor_options=opts,
         user_config={**model_cfg, "model_version": a.fraud_version, "max_batch_size": a.fraud_max_batch_size,
                      "batch_wait_timeout_s": a.fraud_batch_wait_timeout_s},
-        **_scale(a, a.fraud_replicas),
+        **scale_options(a.fraud_replicas, a.autoscaling),
     ).bind(a.fraud_model, a.tracking_uri)
-    return Ingress.options(ray_actor_options=opts, **_scale(a, a.ingress_replicas)).bind(
+    return Ingress.options(ray_actor_options=opts, **scale_options(a.ingress_replicas, a.autoscaling)).bind(
         recommender, fraud, a.request_timeout_s, service_token=service_token
     )
 
 
-class NoOpArgs(BaseModel):
+class NoOpArgs(ReplicaArgs):
     replicas: int = Field(default=1, ge=1)
-    num_cpus: float = Field(default=0.0, ge=0)
 
 
 def build_noop_app(args: NoOpArgs | dict[str, Any] | None = None) -> Application:
@@ -118,4 +100,4 @@ def build_noop_app(args: NoOpArgs | dict[str, Any] | None = None) -> Application
     from serving.deployments import NoOp
 
     a = args if isinstance(args, NoOpArgs) else NoOpArgs.model_validate(args or {})
-    return NoOp.options(num_replicas=a.replicas, ray_actor_options={"num_cpus": a.num_cpus}).bind()
+    return NoOp.options(num_replicas=a.replicas, ray_actor_options=a.actor_options()).bind()

@@ -12,6 +12,10 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from suuupra.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -27,14 +31,14 @@ class CourseCatalog:
         return str(course_id) not in self.unpublished
 
     @classmethod
-    def from_lake(cls) -> CourseCatalog:
-        """Latest ``published`` flag per course from ``course_daily``; empty on any problem."""
+    def from_lake(cls, settings: Settings) -> CourseCatalog:
+        """Latest ``published`` flag per course from ``settings``' ``course_daily``; empty on any problem."""
         try:
             import pandas as pd
 
-            from pipelines.lake import table_path
+            from suuupra.lake import table_path
 
-            path = table_path("course_daily")
+            path = table_path("course_daily", settings)
             if not path.exists():
                 return cls()
             df = pd.read_parquet(path, columns=["course_id", "date", "published"])

@@ -12,8 +12,13 @@ Each model deployment:
 * implements ``check_health``: Serve restarts a replica whose poller thread died or
   whose model stopped answering a self-test.
 
-Errors are *returned* as ``{"_error": {...}}`` rather than raised so the ingress can
-map them to problem+json without unwrapping Ray exception wrappers.
+Handles carry typed values both ways (:mod:`serving.schemas` models). A request a
+deployment cannot answer raises :class:`~serving.errors.ServingError` (e.g.
+``ModelUnavailable`` before any champion is loaded); the ingress maps it to
+problem+json.
+
+A replica's ``__init__`` is where its settings are read (``SUUUPRA_*`` of the replica
+process, which the builder's ``runtime_env`` sets); everything below gets them by value.
 """
 
 from __future__ import annotations
@@ -21,20 +26,23 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, Field
 from ray import serve
 
 from serving import metrics
-from serving.model_source import (
-    FRAUD_MODEL,
-    RECOMMENDER_MODEL,
-    ChampionSource,
-    HotSwapModel,
-    LoadedModel,
-    ModelUnavailable,
+from serving.model_source import FRAUD_MODEL, RECOMMENDER_MODEL, ChampionSource, HotSwapModel, LoadedModel
+from serving.schemas import (
+    DeploymentStatus,
+    FraudScoreRequest,
+    FraudScoreResponse,
+    RecommendationRequest,
+    RecommendationResponse,
 )
+
+if TYPE_CHECKING:
+    from suuupra.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -49,14 +57,17 @@ class ModelUserConfig(BaseModel):
     explain: bool = Field(default=True, description="fraud: compute reason codes")
 
 
-def _error(status: int, detail: str) -> dict[str, Any]:
-    return {"_error": {"status": status, "detail": detail}}
+def _replica_settings() -> Settings:
+    """The replica's settings, from its own environment (a replica is an edge)."""
+    from suuupra.settings import load_settings
+
+    return load_settings()
 
 
 class _ModelDeployment:
     deployment_name = ""
 
-    def _init_model(self, model_name: str, tracking_uri: str | None) -> None:
+    def _init_model(self, model_name: str, tracking_uri: str) -> None:
         self.holder = HotSwapModel(ChampionSource(model_name, tracking_uri), on_swap=self._on_swap)
         self.holder.start()
 
@@ -68,10 +79,10 @@ class _ModelDeployment:
         self.holder.configure(poll_interval_s=cfg.poll_interval_s, pinned_version=cfg.model_version)
         return cfg
 
-    def status(self) -> dict[str, Any]:
-        return {"name": self.deployment_name, **self.holder.status()}
+    def status(self) -> DeploymentStatus:
+        return DeploymentStatus(name=self.deployment_name, **self.holder.status())
 
-    def reload(self) -> dict[str, Any]:
+    def reload(self) -> DeploymentStatus:
         """Check the alias now (the Dagster sensor calls this when the champion moves)."""
         self.holder.refresh()
         return self.status()
@@ -101,38 +112,36 @@ class Recommender(_ModelDeployment):
         from serving.feature_source import OnlineFeatureClient
         from serving.recommender import FEATURE_SERVICE, WARMUP_ROW
 
-        self.features = OnlineFeatureClient(FEATURE_SERVICE, warmup_row=WARMUP_ROW)
+        self.settings = _replica_settings()
+        self.features = OnlineFeatureClient(FEATURE_SERVICE, self.settings, warmup_row=WARMUP_ROW)
         self.features.warm_up()
-        self.catalog = CourseCatalog.from_lake()
-        self.sink = EventSink() if log_events else None
-        self._init_model(model_name, tracking_uri)
+        self.catalog = CourseCatalog.from_lake(self.settings)
+        self.sink = EventSink(self.settings) if log_events else None
+        self._init_model(model_name, tracking_uri or str(self.settings.mlflow_tracking_uri))
 
     def _on_swap(self, loaded: LoadedModel) -> None:
         super()._on_swap(loaded)
         from serving.catalog import CourseCatalog
 
-        self.catalog = CourseCatalog.from_lake()  # new model, fresh view of the catalogue
+        self.catalog = CourseCatalog.from_lake(self.settings)  # new model, fresh view of the catalogue
 
     def reconfigure(self, config: dict[str, Any]) -> None:
         self._apply_config(config)
 
-    def _recommend_sync(self, request: dict[str, Any]) -> dict[str, Any]:
+    def _recommend_sync(self, request: RecommendationRequest) -> RecommendationResponse:
         from serving.recommender import candidates, entity_rows, finalize, served_event
 
         loaded = self.holder.current  # read once: the whole request uses this version
-        try:
-            rows, known = candidates(loaded, request)
-        except ModelUnavailable as exc:
-            return _error(503, str(exc))
+        rows, known = candidates(loaded, request)  # ModelUnavailable (503) before any champion
         feats = self.features.get(entity_rows(request, rows))  # one call for all candidates
         response = finalize(loaded, request, rows, known, feats, self.catalog)
-        if response["features_missing"]:
+        if response.features_missing:
             metrics.count_fallbacks(self.deployment_name, 1)
         if self.sink is not None:
             self.sink.emit(served_event(response))
         return response
 
-    async def recommend(self, request: dict[str, Any]) -> dict[str, Any]:
+    async def recommend(self, request: RecommendationRequest) -> RecommendationResponse:
         return await asyncio.to_thread(self._recommend_sync, request)
 
     async def check_health(self) -> None:
@@ -167,10 +176,11 @@ class FraudScorer(_ModelDeployment):
         from serving.feature_source import OnlineFeatureClient
         from serving.fraud import FEATURE_SERVICE, WARMUP_ROW
 
-        self.features = OnlineFeatureClient(FEATURE_SERVICE, warmup_row=WARMUP_ROW)
+        self.settings = _replica_settings()
+        self.features = OnlineFeatureClient(FEATURE_SERVICE, self.settings, warmup_row=WARMUP_ROW)
         self.features.warm_up()
         self.explain = True
-        self._init_model(model_name, tracking_uri)
+        self._init_model(model_name, tracking_uri or str(self.settings.mlflow_tracking_uri))
 
     def reconfigure(self, config: dict[str, Any]) -> None:
         cfg = self._apply_config(config)
@@ -178,24 +188,22 @@ class FraudScorer(_ModelDeployment):
         self._score_batch.set_max_batch_size(cfg.max_batch_size)
         self._score_batch.set_batch_wait_timeout_s(cfg.batch_wait_timeout_s)
 
-    def _score_sync(self, requests: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    def _score_sync(self, requests: list[FraudScoreRequest]) -> list[FraudScoreResponse]:
         from serving.fraud import entity_rows, score_batch
 
         loaded = self.holder.current
         feats = self.features.get(entity_rows(requests))
-        try:
-            out = score_batch(loaded, requests, feats, explain=self.explain)
-        except ModelUnavailable as exc:
-            return [_error(503, str(exc)) for _ in requests]
-        metrics.count_fallbacks(self.deployment_name, sum(1 for r in out if r["fallback"]))
+        # ModelUnavailable (503) before any champion: Serve raises it to every caller of the batch
+        out = score_batch(loaded, requests, feats, explain=self.explain)
+        metrics.count_fallbacks(self.deployment_name, sum(1 for r in out if r.fallback))
         return out
 
     @serve.batch(max_batch_size=16, batch_wait_timeout_s=0.005)
-    async def _score_batch(self, requests: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    async def _score_batch(self, requests: list[FraudScoreRequest]) -> list[FraudScoreResponse]:
         metrics.observe_batch(self.deployment_name, len(requests))
         return await asyncio.to_thread(self._score_sync, requests)
 
-    async def score(self, request: dict[str, Any]) -> dict[str, Any]:
+    async def score(self, request: FraudScoreRequest) -> FraudScoreResponse:
         return await self._score_batch(request)
 
     async def check_health(self) -> None:

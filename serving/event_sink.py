@@ -5,6 +5,9 @@ every recommendation would cost more than the recommendation. Events are queued 
 the request path (O(1), never blocks) and a background thread publishes them in
 batches every ``flush_interval_s``. A crash loses at most one interval of
 ``recommendation.served`` events, which only weakens click attribution.
+
+The sink is given the settings naming the event log (local lake or Kafka) by value;
+the log itself is opened on the sink's thread at the first flush, never on a request.
 """
 
 from __future__ import annotations
@@ -12,13 +15,20 @@ from __future__ import annotations
 import logging
 import queue
 import threading
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from suuupra.settings import Settings
 
 log = logging.getLogger(__name__)
 
 
 class EventSink:
-    def __init__(self, flush_interval_s: float = 1.0, max_batch: int = 5000, max_queue: int = 100_000) -> None:
+    """Queue of events published in batches to the event log of ``settings``."""
+
+    def __init__(self, settings: Settings, flush_interval_s: float = 1.0, max_batch: int = 5000,
+                 max_queue: int = 100_000) -> None:
+        self.settings = settings
         self.flush_interval_s = flush_interval_s
         self.max_batch = max_batch
         self._queue: queue.Queue[Any] = queue.Queue(maxsize=max_queue)
@@ -38,9 +48,8 @@ class EventSink:
     def _event_log(self) -> Any:
         if self._log is None:
             from suuupra.eventlog import open_event_log
-            from suuupra.settings import get_settings
 
-            self._log = open_event_log(get_settings())
+            self._log = open_event_log(self.settings)
         return self._log
 
     def flush(self) -> int:

@@ -20,7 +20,10 @@ import logging
 import threading
 import time
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from suuupra.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -56,11 +59,12 @@ def from_online(result: Any) -> FeatureRows:
 
 
 class OnlineFeatureClient:
-    """One feature service (``recommender_v1`` or ``fraud_v1``) seen from serving."""
+    """One feature service (``recommender_v1`` or ``fraud_v1``) of ``settings``' store, seen from serving."""
 
-    def __init__(self, service: str, retry_after_s: float = 30.0, budget_ms: float | None = None,
-                 warmup_row: dict[str, Any] | None = None) -> None:
+    def __init__(self, service: str, settings: Settings, retry_after_s: float = 30.0,
+                 budget_ms: float | None = None, warmup_row: dict[str, Any] | None = None) -> None:
         self.service = service
+        self.settings = settings
         self.warmup_row = warmup_row
         self.retry_after_s = retry_after_s
         self.budget_ms = budget_ms
@@ -77,11 +81,11 @@ class OnlineFeatureClient:
         try:
             from features.online import get_online_features
 
-            res = get_online_features(self.service, [])  # builds the store and the service metadata
+            res = get_online_features(self.service, [], self.settings)  # builds the store and the service metadata
             if res.error:
                 self._fail(res.error)
             elif self.warmup_row is not None:  # one real read: opens the online store connection
-                get_online_features(self.service, [self.warmup_row], budget_ms=30_000)
+                get_online_features(self.service, [self.warmup_row], self.settings, budget_ms=30_000)
         except Exception as exc:  # module missing or broken: fall back forever-ish
             self._fail(f"{type(exc).__name__}: {exc}")
         finally:
@@ -103,7 +107,7 @@ class OnlineFeatureClient:
             from features.online import get_online_features
 
             kwargs = {"budget_ms": self.budget_ms} if self.budget_ms is not None else {}
-            out = from_online(get_online_features(self.service, entity_rows, **kwargs))
+            out = from_online(get_online_features(self.service, entity_rows, self.settings, **kwargs))
         except Exception as exc:
             self._fail(f"{type(exc).__name__}: {exc}")
             return FeatureRows.missing(n, self.last_error or "")

@@ -19,13 +19,15 @@ defines its own ``fallback(probabilities, amounts)`` rule, that rule is used.
 
 from __future__ import annotations
 
-from datetime import datetime
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 
+from serving.errors import ModelUnavailable
 from serving.feature_source import FeatureRows
-from serving.model_source import LoadedModel, ModelUnavailable
+from serving.model_source import LoadedModel
+from serving.schemas import FraudScoreRequest, FraudScoreResponse
 
 FEATURE_SERVICE = "fraud_v1"
 WARMUP_ROW = {"learner_id": "__warmup__", "device_id": "__warmup__", "ip": "__warmup__", "amount_minor": 0.0}
@@ -33,22 +35,20 @@ FEATURES_MISSING = "FEATURES_MISSING"
 _CAP = {"decline": "review"}
 
 
-def request_features(req: dict[str, Any]) -> dict[str, Any]:
+def request_features(req: FraudScoreRequest) -> dict[str, Any]:
     """Request-time features: what we know from the payment itself."""
-    ts = req["occurred_at"]
-    if isinstance(ts, str):
-        ts = datetime.fromisoformat(ts.replace("Z", "+00:00"))
-    amount = float(req["amount_minor"])
+    ts = req.occurred_at
+    amount = float(req.amount_minor)
     return {
-        "learner_id": req["learner_id"],
+        "learner_id": req.learner_id,
         "amount_minor": amount,
         "amount": amount,
         "log_amount": float(np.log1p(amount)),
-        "currency": req["currency"],
-        "method": req["method"],
-        "device_id": req["device_id"],
-        "ip": req["ip"],
-        "country": req["country"],
+        "currency": req.currency,
+        "method": req.method,
+        "device_id": req.device_id,
+        "ip": req.ip,
+        "country": req.country,
         "hour": ts.hour,
         "hour_of_day": ts.hour,
         "day_of_week": ts.weekday(),
@@ -57,25 +57,22 @@ def request_features(req: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def entity_rows(requests: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def entity_rows(requests: Sequence[FraudScoreRequest]) -> list[dict[str, Any]]:
     """``fraud_v1`` entity rows: join keys plus the request fields its on-demand view needs."""
-    out = []
-    for r in requests:
-        ts = r["occurred_at"]
-        if isinstance(ts, str):
-            ts = datetime.fromisoformat(ts.replace("Z", "+00:00"))
-        out.append({
-            "learner_id": r["learner_id"],
-            "device_id": r["device_id"],
-            "ip": r["ip"],
-            "amount_minor": float(r["amount_minor"]),
-            "payment_device_id": r["device_id"],
-            "request_unix_ts": int(ts.timestamp()),
-        })
-    return out
+    return [
+        {
+            "learner_id": r.learner_id,
+            "device_id": r.device_id,
+            "ip": r.ip,
+            "amount_minor": float(r.amount_minor),
+            "payment_device_id": r.device_id,
+            "request_unix_ts": int(r.occurred_at.timestamp()),
+        }
+        for r in requests
+    ]
 
 
-def build_frame(model: Any, requests: list[dict[str, Any]], features: FeatureRows) -> Any:
+def build_frame(model: Any, requests: Sequence[FraudScoreRequest], features: FeatureRows) -> Any:
     import pandas as pd
 
     rows = []
@@ -92,9 +89,9 @@ def build_frame(model: Any, requests: list[dict[str, Any]], features: FeatureRow
 
 
 def score_batch(
-    loaded: LoadedModel | None, requests: list[dict[str, Any]], features: FeatureRows, explain: bool = True
-) -> list[dict[str, Any]]:
-    """Score validated :class:`~serving.schemas.FraudScoreRequest` dicts, in order."""
+    loaded: LoadedModel | None, requests: Sequence[FraudScoreRequest], features: FeatureRows, explain: bool = True
+) -> list[FraudScoreResponse]:
+    """Score validated payments, in order (the ingress adds each request id)."""
     if loaded is None:
         raise ModelUnavailable("no fraud model is loaded yet (is a champion registered?)")
     model = loaded.model
@@ -111,19 +108,14 @@ def score_batch(
     missing = [(not features.available) or bool(u) for u in features.unknown]
     if any(missing):
         policy_fallback = getattr(model.policy, "fallback", None)
-        amounts = np.asarray([float(r["amount_minor"]) for r in requests])
+        amounts = np.asarray([float(r.amount_minor) for r in requests])
         fb = list(policy_fallback(proba, amounts)) if callable(policy_fallback) else None
         for i, is_missing in enumerate(missing):
             if is_missing:
                 decisions[i] = str(fb[i]) if fb is not None else _CAP.get(decisions[i], decisions[i])
                 reasons[i] = [FEATURES_MISSING, *reasons[i]]
     return [
-        {
-            "probability": float(np.clip(p, 0.0, 1.0)),
-            "decision": d,
-            "reasons": r,
-            "model_version": loaded.label,
-            "fallback": m,
-        }
+        FraudScoreResponse(probability=float(np.clip(p, 0.0, 1.0)), decision=d, reasons=r,
+                           model_version=loaded.label, fallback=m)
         for p, d, r, m in zip(proba, decisions, reasons, missing, strict=True)
     ]

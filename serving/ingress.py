@@ -14,9 +14,16 @@ Every answer carries ``X-Request-ID`` (Serve's proxy takes it from the caller â€
 apps_api forwards its own â€” or generates one, and echoes it; we copy it into the
 body and the logs) and the model version. Bad input is a 4xx
 ``application/problem+json`` naming the offending field; a model that is not loaded
-is 503, a deadline overrun 504. Calls to model replicas are retried (within the
-deadline) when the replica died under them: scoring is idempotent, and this is what
-keeps a replica crash invisible to clients while Serve replaces it.
+is 503, a deadline overrun 504. Problem bodies are the platform's one format
+(:func:`suuupra.problem.problem_body`); a deployment's
+:class:`~serving.errors.ServingError` becomes one here, in :meth:`Ingress._serve`.
+Calls to model replicas are retried (within the deadline) when the replica died
+under them: scoring is idempotent, and this is what keeps a replica crash invisible
+to clients while Serve replaces it.
+
+The model deployments are called with the validated request models and answer with
+response models (:mod:`serving.schemas`): typed values through the handles, parsed
+once, here.
 """
 
 
@@ -29,13 +36,14 @@ from typing import Any
 from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from pydantic import SecretStr
+from pydantic import BaseModel, SecretStr
 from ray import serve
 from ray.serve.handle import DeploymentHandle
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from serving import metrics
 from serving.auth import CHALLENGE, ServiceToken, ServiceTokenRejected, require_service_token
+from serving.errors import ServingError
 from serving.schemas import (
     DeploymentStatus,
     FraudScoreRequest,
@@ -44,11 +52,11 @@ from serving.schemas import (
     RecommendationResponse,
     ServiceStatus,
 )
+from suuupra.problem import PROBLEM_MEDIA_TYPE, problem_body
 
 log = logging.getLogger("suuupra.serving")
 
 REQUEST_ID_HEADER = "X-Request-ID"
-PROBLEM = "application/problem+json"
 
 api = FastAPI(
     title="Suuupra serving",
@@ -58,12 +66,10 @@ api = FastAPI(
 )
 
 
-def problem(status: int, title: str, detail: str, request_id: str = "", **extra: Any) -> JSONResponse:
-    """RFC 9457 problem details."""
-    body = {"type": "about:blank", "title": title, "status": status, "detail": detail, **extra}
-    if request_id:
-        body["request_id"] = request_id
-    return JSONResponse(body, status_code=status, media_type=PROBLEM)
+def problem(status: int, detail: str, request_id: str, *, title: str | None = None, **fields: Any) -> JSONResponse:
+    """The platform's problem+json body (:func:`suuupra.problem.problem_body`) as a response."""
+    body = problem_body(status, detail, title=title, request_id=request_id or None, **fields)
+    return JSONResponse(body, status_code=status, media_type=PROBLEM_MEDIA_TYPE)
 
 
 def _request_id(request: Request) -> str:
@@ -84,7 +90,7 @@ _UNAUTHORIZED = {401: {"description": "missing or wrong service token (problem+j
 @api.exception_handler(ServiceTokenRejected)
 async def _unauthorized(request: Request, exc: ServiceTokenRejected) -> JSONResponse:
     log.warning("request_id=%s path=%s rejected: %s", _request_id(request), request.url.path, exc.detail)
-    response = problem(401, "Unauthorized", exc.detail, _request_id(request))
+    response = problem(401, exc.detail, _request_id(request), title="Unauthorized")
     response.headers["WWW-Authenticate"] = CHALLENGE
     return response
 
@@ -100,13 +106,13 @@ async def _invalid(request: Request, exc: RequestValidationError) -> JSONRespons
     for err in exc.errors():
         loc = ".".join(str(p) for p in err["loc"] if p != "body") or "body"
         parts.append(f"{loc}: {err['msg']}")
-    return problem(422, "Invalid request", "; ".join(parts), _request_id(request),
+    return problem(422, "; ".join(parts), _request_id(request), title="Invalid request",
                    errors=[{"loc": list(e["loc"]), "msg": e["msg"]} for e in exc.errors()])
 
 
 @api.exception_handler(StarletteHTTPException)
 async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
-    return problem(exc.status_code, "HTTP error", str(exc.detail), _request_id(request))
+    return problem(exc.status_code, str(exc.detail), _request_id(request))
 
 
 _RETRYABLE: tuple[type[BaseException], ...] = ()
@@ -140,7 +146,7 @@ class Ingress:
         self.timeout_s = request_timeout_s
         self.max_attempts = max_attempts
 
-    async def _call(self, method: Any, payload: dict[str, Any]) -> dict[str, Any]:
+    async def _call(self, method: Any, payload: BaseModel) -> Any:
         """Call a model deployment with a deadline; retry when its replica died."""
         deadline = time.monotonic() + self.timeout_s
         attempt = 0
@@ -161,24 +167,26 @@ class Ingress:
                 log.warning("replica failed (%s), retrying (attempt %d)", type(exc).__name__, attempt)
                 await asyncio.sleep(0.05 * attempt)
 
-    async def _serve(self, endpoint: str, rid: str, method: Any, payload: dict[str, Any],
-                     response_model: type) -> JSONResponse:
+    async def _serve(self, endpoint: str, rid: str, method: Any, payload: BaseModel,
+                     response_model: type[RecommendationResponse | FraudScoreResponse]) -> JSONResponse:
         started = time.perf_counter()
         status = 200
         try:
             result = await self._call(method, payload)
-            if "_error" in result:
-                status = int(result["_error"]["status"])
-                return problem(status, "Model unavailable", result["_error"]["detail"], rid)
-            body = response_model.model_validate({**result, "request_id": rid}).model_dump(mode="json")
+            if not isinstance(result, response_model):
+                raise TypeError(f"{endpoint} answered {type(result).__name__}, not {response_model.__name__}")
+            body = result.model_copy(update={"request_id": rid}).model_dump(mode="json")
             return JSONResponse(body)  # Serve's proxy echoes X-Request-ID itself
+        except ServingError as exc:  # raised in the replica, re-raised here by Ray with its fields
+            status = exc.status
+            return problem(exc.status, exc.detail, rid, title=exc.title)
         except TimeoutError:
             status = 504
-            return problem(504, "Timeout", f"{endpoint} did not answer within {self.timeout_s}s", rid)
+            return problem(504, f"{endpoint} did not answer within {self.timeout_s}s", rid, title="Timeout")
         except Exception as exc:  # never a bare 500 with a traceback
             status = 503
             log.exception("request %s to %s failed", rid, endpoint)
-            return problem(503, "Service unavailable", f"{endpoint} failed: {type(exc).__name__}", rid)
+            return problem(503, f"{endpoint} failed: {type(exc).__name__}", rid, title="Service unavailable")
         finally:
             ms = (time.perf_counter() - started) * 1000
             metrics.observe_latency(endpoint, status, ms)
@@ -188,22 +196,21 @@ class Ingress:
               responses={422: {"description": "invalid request (problem+json)"}})
     async def recommendations(self, body: RecommendationRequest, request: Request) -> JSONResponse:
         rid = _request_id(request)
-        return await self._serve("/recommendations", rid, self.recommender.recommend,
-                                 body.model_dump(), RecommendationResponse)
+        return await self._serve("/recommendations", rid, self.recommender.recommend, body,
+                                 RecommendationResponse)
 
     @api.post("/fraud/score", response_model=FraudScoreResponse, dependencies=[_authorized],
               responses={**_UNAUTHORIZED, 422: {"description": "invalid request (problem+json)"}})
     async def fraud_score(self, body: FraudScoreRequest, request: Request) -> JSONResponse:
         rid = _request_id(request)
-        return await self._serve("/fraud/score", rid, self.fraud.score,
-                                 body.model_dump(mode="json"), FraudScoreResponse)
+        return await self._serve("/fraud/score", rid, self.fraud.score, body, FraudScoreResponse)
 
     async def _statuses(self, method: str) -> list[DeploymentStatus]:
         out = []
         for name, handle in (("Recommender", self.recommender), ("FraudScorer", self.fraud)):
             try:
                 st = await asyncio.wait_for(getattr(handle, method).remote(), timeout=max(self.timeout_s, 30))
-                out.append(DeploymentStatus.model_validate(st))
+                out.append(st if isinstance(st, DeploymentStatus) else DeploymentStatus.model_validate(st))
             except Exception as exc:
                 out.append(DeploymentStatus(name=name, last_error=f"{type(exc).__name__}: {exc}"))
         return out

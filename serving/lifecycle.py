@@ -4,7 +4,8 @@ Replicas already follow the ``champion`` alias by polling; these functions make
 the move *prompt and observable*: compare what the registry says with what the
 running app reports on ``/status``, and when they differ ask the app to check now
 (``POST /admin/reload``, with the settings' service token). Plain functions so the
-Dagster sensor/asset stay thin.
+Dagster sensor/asset stay thin; each is given the settings (registry URI, Serve
+address, service token) by its caller.
 """
 
 from __future__ import annotations
@@ -13,14 +14,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from serving.model_source import FRAUD_MODEL, RECOMMENDER_MODEL, ChampionSource, NoChampionError
-from suuupra.settings import Settings, get_settings
+from suuupra.settings import Settings
 
 MODELS = (RECOMMENDER_MODEL, FRAUD_MODEL)
 
 
-def champion_versions(settings: Settings | None = None) -> dict[str, str | None]:
+def champion_versions(settings: Settings) -> dict[str, str | None]:
     """Registry version holding ``champion`` per served model (None: no champion yet)."""
-    settings = settings or get_settings()
     out: dict[str, str | None] = {}
     for name in MODELS:
         try:
@@ -30,7 +30,7 @@ def champion_versions(settings: Settings | None = None) -> dict[str, str | None]
     return out
 
 
-def served_versions(settings: Settings | None = None, timeout_s: float = 10.0) -> dict[str, str | None] | None:
+def served_versions(settings: Settings, timeout_s: float = 10.0) -> dict[str, str | None] | None:
     """Version each model deployment serves, from ``GET /status``; None if unreachable."""
     import httpx
 
@@ -69,14 +69,13 @@ class ReloadReport:
         return "\n".join(rows)
 
 
-def reload_if_moved(settings: Settings | None = None, timeout_s: float = 30.0) -> ReloadReport:
+def reload_if_moved(settings: Settings, timeout_s: float = 30.0) -> ReloadReport:
     """Ask the running app to load the champion when it serves another version."""
     import httpx
 
     from serving.auth import bearer_headers
     from serving.runtime import base_url
 
-    settings = settings or get_settings()
     champions = champion_versions(settings)
     served = served_versions(settings)
     report = ReloadReport(champions=champions, served_before=served)

@@ -5,8 +5,8 @@ only need two questions answered — "which version is champion now?" (cheap, po
 and "give me version N" (expensive, done off the request path) — and keeping them
 behind :class:`ChampionSource` lets a deployment swap models atomically without
 knowing how the models team stores them. Loading goes through
-``models.registry`` (the models team's API) when it offers a version loader, and
-falls back to MLflow's own ``models:/name/version`` URI otherwise.
+``models.registry.load_version`` (the models team's API), told the registry's URI
+by value, so one process can follow two registries (a test's and the default one).
 """
 
 from __future__ import annotations
@@ -16,17 +16,16 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from suuupra.settings import Settings
 
 log = logging.getLogger(__name__)
 
 CHAMPION_ALIAS = "champion"
 RECOMMENDER_MODEL = "suuupra-recommender"
 FRAUD_MODEL = "suuupra-fraud"
-
-
-class ModelUnavailable(RuntimeError):
-    """No model version could be loaded yet; the ingress answers 503."""
 
 
 class NoChampionError(LookupError):
@@ -48,21 +47,15 @@ class LoadedModel:
         return f"{self.name}/v{self.version}"
 
 
-def _tracking_uri(uri: str | None) -> str:
-    if uri:
-        return uri
-    from suuupra.settings import get_settings
-
-    return str(get_settings().mlflow_tracking_uri)
-
-
 class ChampionSource:
     """Resolve and load versions of one registered model."""
 
-    def __init__(self, name: str, tracking_uri: str | None = None, alias: str = CHAMPION_ALIAS) -> None:
+    def __init__(self, name: str, tracking_uri: str, alias: str = CHAMPION_ALIAS) -> None:
+        if not tracking_uri:
+            raise ValueError(f"no MLflow tracking URI for {name!r}")
         self.name = name
         self.alias = alias
-        self.tracking_uri = _tracking_uri(tracking_uri)
+        self.tracking_uri = tracking_uri
         self._client: Any = None
 
     def _mlflow(self) -> Any:
@@ -89,20 +82,9 @@ class ChampionSource:
         return LoadedModel(self.name, str(version), self._load_object(str(version)))
 
     def _load_object(self, version: str) -> Any:
-        import mlflow
+        from models.registry import load_version  # the models team's loader
 
-        from suuupra.settings import get_settings
-
-        if self.tracking_uri == str(get_settings().mlflow_tracking_uri):
-            try:
-                from models.registry import load_version  # the models team's loader
-            except ImportError:
-                load_version = None
-            if load_version is not None:
-                return _unwrap(load_version(self.name, version))
-        mlflow.set_tracking_uri(self.tracking_uri)
-        mlflow.set_registry_uri(self.tracking_uri)
-        return _unwrap(mlflow.pyfunc.load_model(f"models:/{self.name}/{version}"))
+        return _unwrap(load_version(self.name, version, tracking_uri=self.tracking_uri))
 
 
 def _unwrap(obj: Any) -> Any:
@@ -219,13 +201,14 @@ class HotSwapModel:
 
 
 def register_for_serving(
+    settings: Settings,
     name: str,
     model: Any,
     input_example: Any,
     alias: str | None = CHAMPION_ALIAS,
     metrics: dict[str, float] | None = None,
 ) -> str:
-    """Publish ``model`` as a new registry version and move ``alias`` to it; returns the version.
+    """Publish ``model`` to ``settings``' registry as a new version, move ``alias`` to it, return it.
 
     Goes through the models team's ``models.registry.log_training_run`` (the same
     pyfunc layout :meth:`ChampionSource.load` reads), then moves the alias directly:
@@ -235,13 +218,12 @@ def register_for_serving(
     from mlflow import MlflowClient
 
     from models.registry import log_training_run
-    from suuupra.settings import get_settings
 
     logged = log_training_run(
-        model, name=name, params={"published_by": "serving"}, metrics=metrics or {},
+        model, settings=settings, name=name, params={"published_by": "serving"}, metrics=metrics or {},
         input_example=input_example, run_name="serving-publish",
     )
     if alias:
-        uri = str(get_settings().mlflow_tracking_uri)
+        uri = str(settings.mlflow_tracking_uri)
         MlflowClient(tracking_uri=uri, registry_uri=uri).set_registered_model_alias(name, alias, logged.version)
     return str(logged.version)

@@ -4,13 +4,24 @@
 Serve on ``settings.serve_host:serve_port``. ``prod``: connect to the cluster at
 ``settings.ray_address``; there, prefer ``serve deploy serving/config/serve_prod.yaml``
 (declarative, what the controller reconciles towards) over this module.
+
+Every function takes the settings by value; ``suuupra serve ...`` (:mod:`cli.serve_cmd`),
+the tests and the benchmarks build them.
 """
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
-from suuupra.settings import Profile, Settings, get_settings
+from suuupra.settings import Profile, Settings
+
+CONFIG_DIR = Path(__file__).resolve().parent / "config"
+
+
+def config_path(profile: str) -> Path:
+    """The Serve config file of a profile (``serve_local.yaml`` / ``serve_prod.yaml``)."""
+    return CONFIG_DIR / f"serve_{profile}.yaml"
 
 
 def replica_env(settings: Settings) -> dict[str, str]:
@@ -25,12 +36,11 @@ def replica_env(settings: Settings) -> dict[str, str]:
     }
 
 
-def start(settings: Settings | None = None, num_cpus: int = 2) -> None:
+def start(settings: Settings, num_cpus: int = 2) -> None:
     """Connect Ray (local or cluster) and start Serve's HTTP proxy on the configured port."""
     import ray
     from ray import serve
 
-    settings = settings or get_settings()
     if not ray.is_initialized():
         env = {"env_vars": replica_env(settings)}
         if settings.profile is Profile.local and not settings.ray_address:
@@ -44,7 +54,7 @@ def start(settings: Settings | None = None, num_cpus: int = 2) -> None:
 
 
 def platform_config(
-    settings: Settings | None = None,
+    settings: Settings,
     serving_args: dict[str, Any] | None = None,
     tutor: bool = True,
     noop: bool = False,
@@ -58,9 +68,6 @@ def platform_config(
     """
     import yaml
 
-    from serving.cli import config_path
-
-    settings = settings or get_settings()
     cfg = yaml.safe_load(config_path(settings.profile.value).read_text())
     cfg["http_options"] = {**cfg.get("http_options", {}), "host": settings.serve_host, "port": settings.serve_port}
     apps = []
@@ -113,21 +120,20 @@ def apply_config(config: dict[str, Any], timeout_s: float = 300.0) -> None:
 
 
 def run_platform(
-    settings: Settings | None = None,
+    settings: Settings,
     serving_args: dict[str, Any] | None = None,
     tutor: bool = True,
     noop: bool = False,
 ) -> dict[str, str]:
     """Start Ray/Serve and deploy the profile's config; returns application -> route prefix."""
-    settings = settings or get_settings()
     start(settings)
     cfg = platform_config(settings, serving_args, tutor=tutor, noop=noop)
     apply_config(cfg)
     return {a["name"]: a["route_prefix"] for a in cfg["applications"]}
 
 
-def base_url(settings: Settings | None = None) -> str:
-    settings = settings or get_settings()
+def base_url(settings: Settings) -> str:
+    """Where the Serve proxy of ``settings`` answers (``http://host:port``)."""
     return f"http://{settings.serve_host}:{settings.serve_port}"
 
 

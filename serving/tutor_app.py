@@ -7,12 +7,12 @@ Composable Serve-style:
   its constructor and talks to it with the ``openai`` client, in both profiles.
 * :func:`build_tutor_app` — the tutor alone (LLM elsewhere: vLLM in prod, or the
   local LLM app at ``/llm``).
-* :func:`build_llm_app` (re-exported from :mod:`rag.llm`) — the LLM for the profile.
+* :func:`build_llm_app` (re-exported from :mod:`serving.llm`) — the LLM for the profile.
 
 Serve config (two applications on one Serve instance)::
 
     applications:
-      - {name: llm,   route_prefix: /llm,   import_path: rag.llm:build_llm_app}
+      - {name: llm,   route_prefix: /llm,   import_path: serving.llm:build_llm_app}
       - {name: tutor, route_prefix: /tutor, import_path: serving.tutor_app:build_tutor_app}
 
 so ``openai.OpenAI(base_url="http://host:8000/tutor/v1")`` talks to the tutor.
@@ -24,6 +24,9 @@ mode) and ``course_id`` (scopes retrieval). Each answer message carries
 ``refusal_kind`` (``null`` or ``"harmful"`` / ``"off_topic"`` / ``"empty"``; not the
 standard ``refusal`` field, whose meaning is a model-written refusal text); in a
 stream they arrive on the last chunk's ``delta``.
+
+Failures are the platform's problem+json with an OpenAI ``error`` object
+(:mod:`serving.openai_errors`).
 """
 
 import asyncio
@@ -36,11 +39,10 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, StreamingResponse
-from pydantic import BaseModel, Field
+from pydantic import Field
 from ray import serve
 from ray.serve import Application
 
-from rag.llm import build_llm_app
 from rag.llm.protocol import (
     SSE_DONE,
     ChatCompletionRequest,
@@ -48,9 +50,10 @@ from rag.llm.protocol import (
     completion_response,
     models_response,
     new_completion_id,
-    problem,
 )
-from suuupra.serve_options import actor_options
+from serving.llm import build_llm_app
+from serving.openai_errors import openai_problem, validation_problem
+from serving.options import ReplicaArgs
 
 __all__ = ["MODEL_ANSWER", "MODEL_HINT", "Tutor", "TutorArgs", "build_llm_app", "build_tutor_app"]
 
@@ -61,18 +64,11 @@ MODEL_HINT = "suuupra-tutor-hint"
 MAX_BODY_BYTES = 256 * 1024
 
 tutor_api = FastAPI(title="Suuupra AI tutor (OpenAI protocol)", docs_url=None, redoc_url=None)
+tutor_api.add_exception_handler(RequestValidationError, validation_problem)
 
 
 def _problem(status: int, title: str, detail: str) -> JSONResponse:
-    return JSONResponse(problem(status, title, detail), status_code=status, media_type="application/problem+json")
-
-
-@tutor_api.exception_handler(RequestValidationError)
-async def _validation_problem(request: Request, exc: RequestValidationError) -> JSONResponse:
-    detail = "; ".join(
-        f"{'.'.join(str(p) for p in e['loc'][1:]) or 'body'}: {e['msg']}" for e in exc.errors()
-    )
-    return _problem(422, "Invalid request", detail)
+    return openai_problem(status, detail, title=title)
 
 
 @tutor_api.middleware("http")
@@ -83,13 +79,12 @@ async def _limit_body(request: Request, call_next: Any) -> Any:
     return await call_next(request)
 
 
-class TutorArgs(BaseModel):
+class TutorArgs(ReplicaArgs):
     """Arguments of :func:`build_tutor_app` (typed Serve builder args)."""
 
     llm_base_url: str | None = Field(default=None, description="OpenAI base URL of the LLM; settings default")
     llm_model: str | None = Field(default=None, description="model name sent to the LLM; settings default")
     num_cpus: float = Field(default=0.5, ge=0)
-    env_vars: dict[str, str] | None = Field(default=None, description="replica environment (settings)")
     max_ongoing_requests: int = Field(default=16, ge=1)
 
 
@@ -100,10 +95,11 @@ class Tutor:
 
     def __init__(self, args: dict[str, Any] | None = None) -> None:
         from rag.tutor.pipeline import TutorPipeline
+        from suuupra.settings import load_settings
 
         a = TutorArgs.model_validate(args or {})
-        self.pipeline = TutorPipeline(llm_base_url=a.llm_base_url, llm_model=a.llm_model)
-        self.settings = self.pipeline.settings
+        self.settings = load_settings()  # the replica is an edge: its own SUUUPRA_* environment
+        self.pipeline = TutorPipeline(llm_base_url=a.llm_base_url, llm_model=a.llm_model, settings=self.settings)
 
     @tutor_api.get("/v1/models")
     async def models(self) -> dict[str, Any]:
@@ -227,5 +223,5 @@ def build_tutor_app(args: dict[str, Any] | TutorArgs | None = None) -> Applicati
     """Typed Serve builder for the tutor (``serve run serving.tutor_app:build_tutor_app``)."""
     a = args if isinstance(args, TutorArgs) else TutorArgs.model_validate(args or {})
     return Tutor.options(
-        ray_actor_options=actor_options(a.num_cpus, a.env_vars), max_ongoing_requests=a.max_ongoing_requests
+        ray_actor_options=a.actor_options(), max_ongoing_requests=a.max_ongoing_requests
     ).bind(a.model_dump())

@@ -48,7 +48,7 @@ class LocalTutorStack:
         import ray
         from ray import serve
 
-        from rag.llm.server import build_local_llm_app
+        from serving.llm.local_app import build_local_llm_app
         from serving.tutor_app import build_tutor_app
 
         port = self.port or free_port()

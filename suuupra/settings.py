@@ -139,7 +139,7 @@ class Settings(BaseSettings):
     vllm_model: str = "Qwen/Qwen2.5-7B-Instruct"
     vllm_tensor_parallel_size: int = Field(default=1, ge=1)
     vllm_max_model_len: int = Field(default=8192, ge=512)
-    # AI tutor (issue 8): hard limits and budgets; see docs/tutor.md
+    # AI tutor: hard limits and budgets; see docs/tutor.md
     tutor_max_input_chars: int = Field(default=4000, ge=1)
     tutor_max_output_tokens: int = Field(default=256, ge=1)
     tutor_request_timeout_s: float = Field(default=60.0, gt=0)
@@ -190,6 +190,12 @@ class Settings(BaseSettings):
     @classmethod
     def _absolute_data_dir(cls, value: Path) -> Path:
         return value.expanduser().resolve()
+
+    @classmethod
+    def profile_defaults(cls, profile: Profile, data_dir: Path) -> Settings:
+        """The values a profile derives for ``data_dir``, without reading the environment
+        or ``.env`` (for showing the defaults, e.g. in the Dagster UI's resource config)."""
+        return cls.model_construct(profile=profile, data_dir=data_dir)._fill_profile_defaults()
 
     @model_validator(mode="after")
     def _fill_profile_defaults(self) -> Settings:

@@ -9,8 +9,9 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import create_engine, pool
 
-from apps_api import models  # noqa: F401  (registers tables on Base.metadata)
+from apps_api import models, tutor_models  # noqa: F401  (register their tables on Base.metadata)
 from apps_api.db import Base
+from apps_api.streaming import models as streaming_models  # noqa: F401
 
 config = context.config
 target_metadata = Base.metadata

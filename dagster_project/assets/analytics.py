@@ -1,6 +1,6 @@
 """What analysts look at: plots over the marts, rendered into asset metadata.
 
-Each asset reads a mart written by the Spark ETL (through ``pipelines.lake``),
+Each asset reads a mart written by the Spark ETL (through ``suuupra.lake``),
 draws one chart and attaches it as a Markdown image plus a preview table, so
 the Dagster UI doubles as the analysts' dashboard with lineage attached.
 """
@@ -13,7 +13,7 @@ from dagster_project.resources import PlatformSettings
 
 
 def _read(name: str, platform: PlatformSettings) -> pd.DataFrame:
-    from pipelines.lake import table_path
+    from suuupra.lake import table_path
 
     path = table_path(name, platform.get())
     if not path.exists():

@@ -5,6 +5,9 @@ each materialization trains on the Spark tables (``interactions`` and
 ``payments_labeled``, read as Parquet from ``tables_dir``), logs the run to MLflow,
 registers a new version as ``challenger`` and runs the promotion gate. Metadata shows
 the holdout metrics, the gate's decision and reason, and the evaluation plots.
+
+The settings come from the resources (the MLflow backend, plus the Feast stores for
+the fraud training set) and are passed to the training as a value.
 """
 
 from typing import Any
@@ -50,8 +53,7 @@ def _metadata(out: dict[str, Any], headline: str) -> dict[str, Any]:
 def recommender_model(context: AssetExecutionContext, mlflow: MLflowResource) -> MaterializeResult:
     from models.platform import train_recommender_from_tables
 
-    with mlflow.activated():  # training reads the process-wide settings (tables dir, tracking URI)
-        out = train_recommender_from_tables()
+    out = train_recommender_from_tables(mlflow.settings())
     context.log.info(out["decision"].reason)
     md = _metadata(out, "ndcg@10")
     md["n_interactions"] = out["model"].metadata["n_interactions"]
@@ -70,8 +72,7 @@ def fraud_model(
 ) -> MaterializeResult:
     from models.platform import train_fraud_from_tables
 
-    with mlflow.activated(feast):  # the fraud_v1 training set comes from Feast
-        out = train_fraud_from_tables()
+    out = train_fraud_from_tables(mlflow.settings(feast))  # the fraud_v1 training set comes from Feast
     context.log.info(out["decision"].reason)
     md = _metadata(out, "pr_auc")
     policy = out["model"].policy

@@ -78,7 +78,7 @@ def spark_daily_tables(context: AssetExecutionContext, spark: SparkResource):
 
     settings = spark.settings()  # run_etl opens its session from these (the Spark master among them)
     dates = _dates(context, settings)
-    result = run_etl(dates, settings=settings, tables=ETL_DAILY[1:] + MART_DAILY, report=context.log.info)
+    result = run_etl(settings, dates, tables=ETL_DAILY[1:] + MART_DAILY, report=context.log.info)
     for name in ETL_DAILY + MART_DAILY:
         yield MaterializeResult(
             asset_key=AssetKey(name),
@@ -98,7 +98,7 @@ def _snapshot(name: str, group: str, description: str):
         from pipelines.spark.etl import parse_dates, run_etl
 
         settings = spark.settings()
-        result = run_etl(parse_dates(None, settings), settings=settings, tables=[name], rebuild_clean=False,
+        result = run_etl(settings, parse_dates(None, settings), tables=[name], rebuild_clean=False,
                          report=context.log.info)
         return MaterializeResult(metadata={
             "rows": MetadataValue.int(result.rows.get(name, 0)),
@@ -115,6 +115,13 @@ mart_retention_cohorts = _snapshot("mart_retention_cohorts", "marts", "Weekly si
 class StreamFeaturesConfig(Config):
     push: bool = True
     jobs: list[str] = ["velocity", "engagement"]
+
+
+def _feast_pusher(settings):
+    """The feature store's push sink, handed to the publisher (pipelines do not import features)."""
+    from features.push import feast_pusher
+
+    return feast_pusher(settings)
 
 
 @asset(
@@ -138,11 +145,11 @@ def stream_features(context: AssetExecutionContext, config: StreamFeaturesConfig
     reset_outputs(settings, names)
     pushed = config.push
     try:
-        rows = publish(settings, names=names, push=config.push)
+        rows = publish(settings, names=names, pusher=_feast_pusher(settings) if config.push else None)
     except Exception as exc:  # noqa: BLE001 - feature store not applied yet: keep the lake output
         context.log.warning("push to Feast failed (%s); writing lake tables only", exc)
         reset_outputs(settings, names)
-        rows, pushed = publish(settings, names=names, push=False), False
+        rows, pushed = publish(settings, names=names), False
     md = "| table | rows |\n|---|---:|\n" + "\n".join(f"| {k} | {v} |" for k, v in rows.items())
     return MaterializeResult(metadata={
         "rows": MetadataValue.int(sum(rows.values())),

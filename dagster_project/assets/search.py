@@ -1,6 +1,7 @@
 """Search assets: crawl the Python docs, then bring the hybrid search index up to date.
 
-Thin wrappers over :mod:`crawlers.pipeline` and :mod:`rag.index`. The crawl
+Thin wrappers over :mod:`crawlers` and :mod:`rag.index`: each asset takes its
+settings from the resource it is given and passes them down as a value. The crawl
 defaults to the full docs (the demo pipeline); ``max_pages`` in the run config
 makes a quick subset (tests, CI): ``{"ops": {"python_docs_pages": {"config":
 {"max_pages": 20}}}}``.
@@ -53,26 +54,25 @@ def python_docs_pages(
     from crawlers.docs_server import ensure_docs_server
     from crawlers.pipeline import write_snapshot
 
-    # The crawl state (conditional-GET cache) and the snapshot live under the data dir, and
-    # the crawler reads it from the process-wide settings: run the whole crawl in the scope.
-    with platform.activated():
-        server = None
-        base = config.base_url
-        if base is None:
-            base, server = ensure_docs_server()
-        try:
-            cfg = CrawlConfig(
-                start_url=base.rstrip("/") + "/" + config.start_path.lstrip("/"),
-                scope=base.rstrip("/") + "/" + config.scope_path.lstrip("/"),
-                source="python-docs",
-                max_pages=config.max_pages,
-                concurrency=config.concurrency,
-            )
-            result = crawl(cfg)
-        finally:
-            if server is not None:
-                server.stop()
-        path = write_snapshot(result, "python-docs")
+    # The crawl state (conditional-GET cache) and the snapshot live under the data dir.
+    settings = platform.get()
+    server = None
+    base = config.base_url
+    if base is None:
+        base, server = ensure_docs_server(settings.docs_port)
+    try:
+        cfg = CrawlConfig(
+            start_url=base.rstrip("/") + "/" + config.start_path.lstrip("/"),
+            scope=base.rstrip("/") + "/" + config.scope_path.lstrip("/"),
+            source="python-docs",
+            max_pages=config.max_pages,
+            concurrency=config.concurrency,
+        )
+        result = crawl(cfg, data_dir=settings.data_dir)
+    finally:
+        if server is not None:
+            server.stop()
+    path = write_snapshot(result, "python-docs", tables_dir=settings.tables_dir)
     (path.parent / "_crawl.json").write_text(
         json.dumps({"base_url": base, "truncated": result.truncated, "gone_doc_ids": result.gone_doc_ids})
     )
@@ -121,20 +121,21 @@ def docs_search_index(
 ) -> MaterializeResult:
     from rag.chunking import chunk_documents, count_tokens_batch
     from rag.index import delete_documents, index_documents, rebuild_index
+    from rag.store import StoreLocation
     from rag.types import Document
 
-    # rag.index opens its Qdrant client from the process-wide settings
-    with qdrant.activated() as settings:
-        path = _snapshot_path(settings)
-        rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
-        docs = [Document.from_dict({k: v for k, v in row.items() if k != "text_chars"}) for row in rows]
-        info = json.loads((path.parent / "_crawl.json").read_text())
-        if config.rebuild:
-            stats = rebuild_index(docs)
-        else:
-            if info["gone_doc_ids"]:
-                delete_documents(info["gone_doc_ids"])
-            stats = index_documents(docs)
+    settings = qdrant.settings()
+    store = StoreLocation.from_settings(settings)
+    path = _snapshot_path(settings)
+    rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
+    docs = [Document.from_dict({k: v for k, v in row.items() if k != "text_chars"}) for row in rows]
+    info = json.loads((path.parent / "_crawl.json").read_text())
+    if config.rebuild:
+        stats = rebuild_index(docs, store=store)
+    else:
+        if info["gone_doc_ids"]:
+            delete_documents(info["gone_doc_ids"], store=store)
+        stats = index_documents(docs, store=store)
     context.log.info("index: %s", stats)
     sample = chunk_documents(docs[:40])
     sizes = count_tokens_batch([c.embed_text() for c in sample])
@@ -155,11 +156,12 @@ def docs_search_index(
 @asset_check(asset=docs_search_index, description="Labelled learner queries: the right page is in the top 5.")
 def docs_search_quality(qdrant: QdrantResource) -> AssetCheckResult:
     from rag.eval import evaluate, report_markdown
+    from rag.store import StoreLocation
 
-    with qdrant.activated() as settings:
-        path = _snapshot_path(settings)
-        base = json.loads((path.parent / "_crawl.json").read_text())["base_url"]
-        report = evaluate(base, modes=("hybrid",))
+    settings = qdrant.settings()
+    path = _snapshot_path(settings)
+    base = json.loads((path.parent / "_crawl.json").read_text())["base_url"]
+    report = evaluate(base, store=StoreLocation.from_settings(settings), modes=("hybrid",))
     hybrid = report.modes["hybrid"]
     passed = report.evaluated == 0 or hybrid.recall_at_5 >= 0.6
     return AssetCheckResult(

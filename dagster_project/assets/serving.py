@@ -3,7 +3,8 @@
 The sensor polls the MLflow registry (cheap: two alias lookups) and requests a run
 of ``serving_reload_job`` when a champion version changes; the asset asks the
 running app to load it and records champion vs served versions. Logic lives in
-:mod:`serving.lifecycle`.
+:mod:`serving.lifecycle`; both hand it the ``mlflow`` resource's settings (registry
+URI, Serve address, service token) by value.
 """
 
 from dagster import (

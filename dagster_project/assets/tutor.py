@@ -38,9 +38,9 @@ MIN_HIT_AT_K = 0.7
 )
 def tutor_retrieval_eval(qdrant: QdrantResource) -> MaterializeResult:
     from rag.tutor.eval.retrieval_eval import evaluate_retrieval
+    from rag.tutor.pipeline import TutorPipeline
 
-    with qdrant.activated():  # retrieval reads the index through rag.store's process-wide settings
-        r = evaluate_retrieval()
+    r = evaluate_retrieval(TutorPipeline(qdrant.settings()))  # the index of the resource's settings
     misses = [row for row in r["rows"] if row["kind"] == "answer" and not row["hit"]]
     table = "| question | top source |\n|---|---|\n" + "\n".join(
         f"| {m['id']} | {(m['top'] or ['-'])[0]} |" for m in misses[:20]

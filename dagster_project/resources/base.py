@@ -3,23 +3,21 @@
 Every engine resource is a thin layer over :class:`suuupra.settings.Settings`: its
 config fields name the few settings that configure *its* connection (the Spark
 master, the database URL...), and :meth:`EngineResource.settings` returns the
-platform settings with those fields applied. Engine code keeps taking a
-``Settings`` (one code path for the CLI, tests and Dagster); the resource only
-decides which values it sees. An empty field means "the profile default", exactly
-as an unset ``SUUUPRA_*`` variable does, so a resource never has to repeat
-the defaults that :meth:`Settings._fill_profile_defaults` owns.
+platform settings with those fields applied, as a value the asset passes down to
+engine code (one code path for the CLI, tests and Dagster): no resource writes
+``SUUUPRA_*`` variables or touches the process-wide settings. An empty field
+means "the profile default", exactly as an unset ``SUUUPRA_*`` variable does, so
+a resource never repeats the defaults that :class:`~suuupra.settings.Settings`
+derives per profile.
 """
 
-import os
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
-from enum import Enum
+from collections.abc import Mapping
 from typing import Any, ClassVar
 
 from dagster import ConfigurableResource, EnvVar
 from pydantic import Field
 
-from suuupra.settings import Settings, SettingsError, load_settings, reset_settings_cache
+from suuupra.settings import Settings, SettingsError, load_settings
 
 
 def _present(owner: str, values: Mapping[str, Any]) -> dict[str, Any]:
@@ -40,35 +38,6 @@ def _present(owner: str, values: Mapping[str, Any]) -> dict[str, Any]:
     return out
 
 
-@contextmanager
-def _process_settings(overrides: Mapping[str, Any]) -> Iterator[None]:
-    """Make ``overrides`` what :func:`suuupra.settings.get_settings` returns, then restore.
-
-    Some engine entry points (model training, the Qdrant store, the crawler's
-    snapshot writer) read the process-wide settings instead of taking a
-    ``Settings``. Exporting the overrides as ``SUUUPRA_*`` variables and dropping
-    the settings cache is the one way to reach them all, including modules that
-    imported ``get_settings`` at their top. Scoped to one asset body: under the
-    default multiprocess executor a step is its own process, and ``materialize()``
-    runs steps one after another.
-    """
-    saved: dict[str, str | None] = {}
-    try:
-        for name, value in overrides.items():
-            var = f"SUUUPRA_{name.upper()}"
-            saved.setdefault(var, os.environ.get(var))
-            os.environ[var] = str(value.value if isinstance(value, Enum) else value)
-        reset_settings_cache()
-        yield
-    finally:
-        for var, old in saved.items():
-            if old is None:
-                os.environ.pop(var, None)
-            else:
-                os.environ[var] = old
-        reset_settings_cache()
-
-
 class PlatformSettings(ConfigurableResource):
     """The platform settings; empty fields fall back to the environment at run time.
 
@@ -85,14 +54,6 @@ class PlatformSettings(ConfigurableResource):
     def get(self, **overrides: Any) -> Settings:
         """Effective settings: the environment, then this resource, then ``overrides``."""
         return load_settings(**{**self.overrides(), **overrides})
-
-    @contextmanager
-    def activated(self, **overrides: Any) -> Iterator[Settings]:
-        """Run a block with these settings as the process-wide ones (see :func:`_process_settings`)."""
-        merged = {**self.overrides(), **overrides}
-        settings = load_settings(**merged)  # invalid values fail here, before the environment changes
-        with _process_settings(merged):
-            yield settings
 
 
 class EngineResource(ConfigurableResource):
@@ -126,13 +87,3 @@ class EngineResource(ConfigurableResource):
         around the overrides and a bad value fails naming its ``SUUUPRA_*`` variable.
         """
         return self.platform.get(**self._merged(others))
-
-    @contextmanager
-    def activated(self, *others: "EngineResource") -> Iterator[Settings]:
-        """:meth:`settings`, installed as the process-wide settings for the block.
-
-        For engine entry points that take no ``Settings`` and read
-        :func:`suuupra.settings.get_settings` themselves.
-        """
-        with self.platform.activated(**self._merged(others)) as settings:
-            yield settings

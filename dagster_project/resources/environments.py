@@ -31,9 +31,7 @@ from suuupra.settings import PROJECT_ROOT, Profile, Settings
 def _local_defaults(data_dir: str) -> Settings:
     """The local profile's derived values for ``data_dir``, computed without reading the environment."""
     root = Path(data_dir).expanduser().resolve() if data_dir else PROJECT_ROOT / "data"
-    settings = Settings.model_construct(profile=Profile.local, data_dir=root)
-    settings._fill_profile_defaults()
-    return settings
+    return Settings.profile_defaults(Profile.local, root)
 
 
 def _from_environment(data_dir: str) -> dict[str, ConfigurableResource]:

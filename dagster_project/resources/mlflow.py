@@ -13,8 +13,8 @@ if TYPE_CHECKING:
 class MLflowResource(EngineResource):
     """The tracking/registry backend: SQLite under the data dir locally, a server in prod.
 
-    Training (:mod:`models.platform`) reads the process-wide settings, so assets
-    run it inside :meth:`activated`; :meth:`client` is for direct registry reads.
+    Assets hand :meth:`settings` to training (:mod:`models.platform`);
+    :meth:`client` is for direct registry reads.
     """
 
     SETTINGS_FIELDS: ClassVar[dict[str, str]] = {"tracking_uri": "mlflow_tracking_uri"}

@@ -10,7 +10,8 @@ Public API::
     model.save(path); FraudModel.load(path)
 """
 
-from models.fraud.model import FraudModel, FraudParams
+from models.fraud.model import FraudModel
+from models.fraud.params import FraudParams
 from models.fraud.policy import APPROVE, DECLINE, REVIEW, DecisionPolicy
 from models.fraud.train import train_fraud_model, validate_training_frame
 

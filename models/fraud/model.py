@@ -7,7 +7,6 @@ endpoint returns.
 
 from __future__ import annotations
 
-import json
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -15,68 +14,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from models.artifacts import read_manifest, write_manifest
+from models.fraud.params import FraudParams
 from models.fraud.policy import DecisionPolicy
 from models.fraud.preprocess import Preprocessor
 
+KIND = "fraud"
 FORMAT_VERSION = 1
-
-
-@dataclass
-class FraudParams:
-    """Hyper-parameters; all logged to MLflow."""
-
-    hidden: list[int] = field(default_factory=lambda: [128, 64])
-    dropout: float = 0.1
-    lr: float = 2e-3
-    weight_decay: float = 1e-5
-    batch_size: int = 2048
-    max_epochs: int = 30
-    patience: int = 5
-    pos_weight: float | str = "sqrt"  # number, or "sqrt"/"balanced" of the neg/pos ratio
-    n_models: int = 1  # >1 = seed ensemble averaged in logit space
-    # <1: each epoch sees all positives and a fresh random share of negatives (cheap epochs on
-    # CPU); pos_weight is scaled by the same rate so the expected loss equals the full data's.
-    neg_sample_rate: float = 1.0
-    # "standard": log1p for skewed non-negative columns + mean/std + clip; "quantile": rank-Gauss
-    # (empirical CDF -> normal inverse CDF, fitted on the training slice), see preprocess.py
-    numeric_transform: str = "standard"
-    # "constant", "cosine" (annealed per epoch over max_epochs) or "onecycle" (per step:
-    # warm-up to lr over the first 30% of max_epochs, then cosine down)
-    lr_schedule: str = "constant"
-    # >1: each member's weights are the mean of its ``average_top_k`` best epochs by
-    # validation PR-AUC (checkpoint averaging, a cheap SWA) instead of the single best
-    average_top_k: int = 1
-    # "none" (raw inputs), "periodic" (PLR) or "piecewise" (PLE over ``n_bins`` quantile bins
-    # of the training slice): learned per-feature embeddings of the numerics, see net.py
-    numeric_embedding: str = "none"
-    numeric_embedding_dim: int = 16
-    periodic_sigma: float = 0.1  # init scale of the periodic frequencies (inputs are ~N(0, 1))
-    n_bins: int = 48
-    # True: member m validates on fold m of an n_models-fold split (k-fold bagging; calibration
-    # on out-of-fold logits of every row) instead of all sharing one val_fraction hold-out
-    cross_fit: bool = False
-    val_fraction: float = 0.15  # held out of the training frame: early stopping, calibration, policy
-    min_category_count: int = 5
-    categorical: list[str] | None = None  # None: infer from dtype (object/category/bool)
-    target_precision: float = 0.9
-    target_review_rate: float = 0.01
-    seed: int = 42
-    num_threads: int = 2
-
-    @classmethod
-    def from_any(cls, params: FraudParams | dict[str, Any] | None) -> FraudParams:
-        from models.errors import TrainingInputError
-
-        if params is None:
-            return cls()
-        if isinstance(params, cls):
-            return params
-        unknown = sorted(set(params) - set(cls.__dataclass_fields__))
-        if unknown:
-            raise TrainingInputError(
-                f"unknown fraud params {unknown}; known: {sorted(cls.__dataclass_fields__)}"
-            )
-        return cls(**params)
 
 
 @dataclass
@@ -208,31 +152,25 @@ class FraudModel:
         path = Path(path)
         path.mkdir(parents=True, exist_ok=True)
         torch.save(self.state_dicts, path / "weights.pt")
-        meta = {
-            "format_version": FORMAT_VERSION,
-            "kind": "fraud",
-            "params": asdict(self.params),
-            "features": self.features,
-            "preprocessor": self.preprocessor.to_dict(),
-            "calibration": list(self.calibration),
-            "policy": self.policy.to_dict(),
-            "metadata": self.metadata,
-            "bins": self.bins,
-        }
-        (path / "model.json").write_text(json.dumps(meta, default=str, indent=1))
-        return path
+        return write_manifest(
+            path,
+            KIND,
+            FORMAT_VERSION,
+            params=asdict(self.params),
+            features=self.features,
+            preprocessor=self.preprocessor.to_dict(),
+            calibration=list(self.calibration),
+            policy=self.policy.to_dict(),
+            metadata=self.metadata,
+            bins=self.bins,
+        )
 
     @classmethod
     def load(cls, path: str | Path) -> FraudModel:
         import torch
 
         path = Path(path)
-        meta_file = path / "model.json"
-        if not meta_file.exists():
-            raise FileNotFoundError(f"no fraud model at {path} (missing model.json)")
-        meta = json.loads(meta_file.read_text())
-        if meta.get("kind") != "fraud" or meta.get("format_version") != FORMAT_VERSION:
-            raise ValueError(f"{path} is not a fraud model of format {FORMAT_VERSION}")
+        meta = read_manifest(path, KIND, {FORMAT_VERSION})
         return cls(
             params=FraudParams(**meta["params"]),
             features=meta["features"],

@@ -10,13 +10,11 @@ make gradient-boosted trees strong on tabular data.
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING
 
 import torch
 from torch import nn
 
-if TYPE_CHECKING:
-    from models.fraud.model import FraudParams
+from models.fraud.params import FraudParams
 
 NUMERIC_EMBEDDINGS = ("none", "periodic", "piecewise")
 

@@ -17,7 +17,8 @@ import numpy as np
 import pandas as pd
 
 from models.errors import TrainingInputError, require_columns
-from models.fraud.model import FraudModel, FraudParams
+from models.fraud.model import FraudModel
+from models.fraud.params import FraudParams
 from models.fraud.policy import DecisionPolicy
 from models.fraud.preprocess import Preprocessor
 

@@ -9,7 +9,6 @@ without initialising OpenBLAS thread pools for training.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -19,6 +18,9 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
+from models.artifacts import read_manifest, write_manifest
+
+KIND = "recommender"
 FORMAT_VERSION = 1
 _CHUNK = 1024
 
@@ -290,27 +292,21 @@ class RecommenderModel:
         sp.save_npz(path / "seen.npz", self.seen)
         if self.item_sim is not None:
             sp.save_npz(path / "item_sim.npz", self.item_sim)
-        meta = {
-            "format_version": FORMAT_VERSION,
-            "kind": "recommender",
-            "params": asdict(self.params),
-            "user_ids": self.user_ids.tolist(),
-            "item_ids": self.item_ids.tolist(),
-            "item_categories": [[k, v] for k, v in self.item_categories.items()],
-            "metadata": self.metadata,
-        }
-        (path / "model.json").write_text(json.dumps(meta, default=_json_default))
-        return path
+        return write_manifest(
+            path,
+            KIND,
+            FORMAT_VERSION,
+            params=asdict(self.params),
+            user_ids=self.user_ids.tolist(),
+            item_ids=self.item_ids.tolist(),
+            item_categories=[[k, v] for k, v in self.item_categories.items()],
+            metadata=self.metadata,
+        )
 
     @classmethod
     def load(cls, path: str | Path) -> RecommenderModel:
         path = Path(path)
-        meta_file = path / "model.json"
-        if not meta_file.exists():
-            raise FileNotFoundError(f"no recommender model at {path} (missing model.json)")
-        meta = json.loads(meta_file.read_text())
-        if meta.get("kind") != "recommender" or meta.get("format_version") != FORMAT_VERSION:
-            raise ValueError(f"{path} is not a recommender model of format {FORMAT_VERSION}")
+        meta = read_manifest(path, KIND, {FORMAT_VERSION})
         arrays = np.load(path / "arrays.npz")
         sim_file = path / "item_sim.npz"
         return cls(
@@ -333,16 +329,6 @@ def _ids(values: list[Any]) -> np.ndarray:
     if all(isinstance(v, int) for v in values):
         return np.asarray(values, dtype=np.int64)
     return arr
-
-
-def _json_default(value: Any) -> Any:
-    if isinstance(value, np.integer):
-        return int(value)
-    if isinstance(value, np.floating):
-        return float(value)
-    if isinstance(value, np.ndarray):
-        return value.tolist()
-    return str(value)
 
 
 def _empty_recs() -> pd.DataFrame:

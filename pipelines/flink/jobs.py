@@ -24,8 +24,8 @@ from typing import TYPE_CHECKING
 
 from pipelines.flink import sql
 from pipelines.flink.sql import file_uri
-from pipelines.lake import checkpoint_dir, flink_staging_path
-from suuupra.settings import Profile, Settings, get_settings
+from suuupra.lake import checkpoint_dir, flink_staging_path
+from suuupra.settings import Profile, Settings
 
 if TYPE_CHECKING:
     from pyflink.table import TableEnvironment
@@ -51,7 +51,7 @@ class JobResult:
     checkpoint: str | None = None
 
 
-def latest_checkpoint(job: str, settings: Settings | None = None) -> Path | None:
+def latest_checkpoint(job: str, settings: Settings) -> Path | None:
     """Newest completed checkpoint (a ``chk-N`` dir with ``_metadata``) of ``job``."""
     root = checkpoint_dir(job, settings)
     done = [p.parent for p in root.glob("*/chk-*/_metadata")]
@@ -155,9 +155,9 @@ class RunningJob:
 
 def start_job(
     job: str,
+    settings: Settings,
     *,
     follow: bool = False,
-    settings: Settings | None = None,
     opts: sql.StreamOptions | None = None,
     parallelism: int = 1,
     restore: bool = True,
@@ -176,7 +176,6 @@ def start_job(
     """
     import shutil
 
-    settings = settings or get_settings()
     opts = opts or sql.StreamOptions()
     if (not follow if catchup is None else catchup):
         opts = replace(opts, lateness_s=max(opts.lateness_s, CATCHUP_LATENESS_S))
@@ -202,9 +201,9 @@ def start_job(
     return RunningJob(job=job, result=stmt_set.execute(), started=t0, outputs=dict(staging))
 
 
-def run_job(job: str, **kwargs) -> JobResult:
+def run_job(job: str, settings: Settings, **kwargs) -> JobResult:
     """Run a bounded job to completion (see :func:`start_job` for the arguments)."""
     kwargs["follow"] = False
-    running = start_job(job, **kwargs)
+    running = start_job(job, settings, **kwargs)
     running.wait()
     return JobResult(job=job, seconds=round(time.perf_counter() - running.started, 3), outputs=running.outputs)

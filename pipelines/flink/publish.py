@@ -1,10 +1,14 @@
-"""Publish committed Flink output: Parquet in the lake + push to the Feast online store.
+"""Publish committed Flink output: Parquet in the lake, or a push sink for the feature tables.
 
 The Flink file sinks commit JSON files into ``<lake_dir>/flink/<name>/``
 (exactly once with respect to Flink's checkpoints). This publisher turns each
 newly committed file into rows of the contract stream table
-``<tables_dir>/stream/<name>/`` and pushes them to the push source
-``<name>_push`` via :func:`features.push.push_rows` (online and offline).
+``<tables_dir>/stream/<name>/``. Rows of a feature table (one with an entity
+key in :mod:`suuupra.stream_tables`) go to the ``pusher`` the caller hands in,
+as ``pusher("<name>_push", frame)``; the feature store's pusher
+(``features.push.feast_pusher``) writes the online store and the lake part.
+Pipelines sit below features, so this module never imports the feature store:
+its edges (the CLI command, the Dagster asset) pass the pusher.
 
 Idempotency: published file names are recorded in ``_published.json`` after
 each push. If the process dies between a push and that record, the file is
@@ -25,12 +29,14 @@ from pathlib import Path
 import pandas as pd
 
 from pipelines.flink.sql import SINKS
-from pipelines.lake import flink_staging_path, stream_table_path
-from suuupra.settings import Settings, get_settings
+from suuupra.lake import flink_staging_path, stream_table_path
+from suuupra.settings import Settings
+from suuupra.stream_tables import FEATURE_TABLES, STREAM_TABLES, ColumnType
 
-#: stream tables that have a Feast push source of the same name + ``_push``
-PUSHED = ("learner_payment_velocity", "device_payment_velocity", "ip_payment_velocity", "course_engagement")
+#: stream tables that have a push source of the same name + ``_push``
+PUSHED: tuple[str, ...] = FEATURE_TABLES
 
+#: ``pusher(push_source_name, frame) -> rows pushed``: where feature-table rows go.
 Pusher = Callable[[str, pd.DataFrame], int]
 
 
@@ -66,19 +72,18 @@ def read_output(files: Iterable[Path], name: str) -> pd.DataFrame:
     if not frames:
         return pd.DataFrame(columns=cols)
     df = pd.concat(frames, ignore_index=True)
-    for col, typ in SINKS[name].items():
+    for col, typ in STREAM_TABLES[name].types().items():
         if col not in df.columns:
             continue
-        if typ.startswith("TIMESTAMP_LTZ"):
+        if typ is ColumnType.instant:
             df[col] = pd.to_datetime(df[col], utc=True, format="ISO8601")
-        elif typ.startswith("TIMESTAMP"):
+        elif typ is ColumnType.wall_time:  # Flink writes window bounds without a zone, in UTC
             df[col] = pd.to_datetime(df[col], format="ISO8601").dt.tz_localize("UTC")
     return df[[c for c in cols if c in df.columns]]
 
 
-def read_stream_output(name: str, settings: Settings | None = None) -> pd.DataFrame:
+def read_stream_output(name: str, settings: Settings) -> pd.DataFrame:
     """Every committed row of a Flink sink (tests, benchmarks, previews)."""
-    settings = settings or get_settings()
     return read_output(committed_files(name, settings), name)
 
 
@@ -91,29 +96,18 @@ def write_parquet_part(df: pd.DataFrame, directory: Path) -> Path:
     return tmp.replace(directory / name)
 
 
-def feast_pusher(settings: Settings) -> Pusher:
-    """``push_rows`` of the feature store (online + offline into the lake stream table)."""
-    from features.push import push_rows
-
-    return lambda source, frame: push_rows(source, frame, settings, to="online_and_offline")
-
-
 def publish(
-    settings: Settings | None = None,
+    settings: Settings,
     names: Iterable[str] | None = None,
     pusher: Pusher | None = None,
-    push: bool = True,
 ) -> dict[str, int]:
     """Publish newly committed output of ``names`` (default: all sinks); returns rows per table.
 
-    With ``push`` the four feature tables go through Feast (which writes the
-    lake Parquet too); without it, or for ``trending_courses`` (lake only),
-    the Parquet part is written here.
+    With a ``pusher`` the feature tables go through it (the feature store's
+    pusher writes the lake Parquet too); without one, or for
+    ``trending_courses`` (lake only), the Parquet part is written here.
     """
-    settings = settings or get_settings()
     state = _load_state(settings)
-    if push and pusher is None:
-        pusher = feast_pusher(settings)
     out: dict[str, int] = {}
     for name in names or SINKS:
         done = set(state.get(name, []))
@@ -123,7 +117,7 @@ def publish(
             continue
         df = read_output(new, name)
         if len(df):
-            if push and pusher is not None and name in PUSHED:
+            if pusher is not None and name in PUSHED:
                 pusher(f"{name}_push", df)
             else:
                 write_parquet_part(df, stream_table_path(name, settings))
@@ -133,13 +127,12 @@ def publish(
     return out
 
 
-def reset_outputs(settings: Settings | None = None, names: Iterable[str] | None = None) -> None:
+def reset_outputs(settings: Settings, names: Iterable[str] | None = None) -> None:
     """Forget what was published and clear the lake stream tables of ``names``.
 
     A bounded (``--once``) run recomputes everything from the lake, so its
     output replaces the previous one instead of being appended to it.
     """
-    settings = settings or get_settings()
     names = list(names or SINKS)
     state = _load_state(settings)
     for name in names:

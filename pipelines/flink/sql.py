@@ -17,13 +17,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from suuupra.settings import Profile, Settings
+from suuupra.stream_tables import STREAM_TABLES, VELOCITY_ENTITIES, VELOCITY_WINDOWS, ColumnType
 
-#: range name -> seconds. Rendered as DAY TO SECOND literals of one type: with
-#: mixed literal types (MINUTE vs HOUR) Flink 2.3 planned the 1 h OVER range as
-#: the 10 min one (caught by the pandas-reference test).
-WINDOWS: dict[str, int] = {"10m": 600, "1h": 3600, "24h": 86400}
-#: entity name -> (key column in the payments stream, output key column)
-VELOCITY_ENTITIES: dict[str, str] = {"learner": "learner_id", "device": "device_id", "ip": "ip"}
+#: range name -> seconds (from the stream-table contract). Rendered as DAY TO
+#: SECOND literals of one type: with mixed literal types (MINUTE vs HOUR) Flink
+#: 2.3 planned the 1 h OVER range as the 10 min one (caught by the pandas-reference test).
+WINDOWS: dict[str, int] = VELOCITY_WINDOWS
 
 PAYMENT_FIELDS: dict[str, str] = {
     "event_id": "STRING",
@@ -46,44 +45,29 @@ ENGAGEMENT_FIELDS: dict[str, str] = {
 ENGAGEMENT_TYPES = ("lesson.viewed", "video.progress", "enrollment.created")
 
 
+#: contract type -> Flink SQL type of a sink column
+FLINK_TYPES: dict[ColumnType, str] = {
+    ColumnType.string: "STRING",
+    ColumnType.int64: "BIGINT",
+    ColumnType.float64: "DOUBLE",
+    ColumnType.boolean: "BOOLEAN",
+    ColumnType.instant: "TIMESTAMP_LTZ(3)",
+    ColumnType.wall_time: "TIMESTAMP(3)",
+}
+
+
+def sink_columns(table: str) -> dict[str, str]:
+    """Columns (name -> Flink SQL type) that the sink of stream table ``table`` writes."""
+    return {name: FLINK_TYPES[typ] for name, typ in STREAM_TABLES[table].types().items()}
+
+
 def velocity_columns(entity: str) -> dict[str, str]:
-    cols = {VELOCITY_ENTITIES[entity]: "STRING", "event_timestamp": "TIMESTAMP_LTZ(3)", "event_id": "STRING"}
-    for w in WINDOWS:
-        cols[f"payments_{w}"] = "BIGINT"
-        cols[f"amount_{w}"] = "DOUBLE"
-    if entity == "learner":
-        cols["distinct_devices_24h"] = "BIGINT"
-        cols["distinct_countries_24h"] = "BIGINT"
-    return cols
+    """Sink columns of ``<entity>_payment_velocity`` (``entity`` as in ``VELOCITY_ENTITIES``)."""
+    return sink_columns(f"{entity}_payment_velocity")
 
 
-ENGAGEMENT_COLUMNS: dict[str, str] = {
-    "course_id": "STRING",
-    "window_start": "TIMESTAMP(3)",
-    "window_end": "TIMESTAMP(3)",
-    "event_timestamp": "TIMESTAMP_LTZ(3)",
-    "views_5m": "BIGINT",
-    "watch_minutes_5m": "DOUBLE",
-    "completions_5m": "BIGINT",
-    "learners_5m": "BIGINT",
-    "enrollments_5m": "BIGINT",
-    "enrollments_total": "BIGINT",
-    "views_total": "BIGINT",
-}
-TRENDING_COLUMNS: dict[str, str] = {
-    "window_start": "TIMESTAMP(3)",
-    "window_end": "TIMESTAMP(3)",
-    "rank": "BIGINT",
-    "course_id": "STRING",
-    "engagement_score": "DOUBLE",
-}
-
-#: staging/lake table name -> columns (what each sink writes)
-SINKS: dict[str, dict[str, str]] = {
-    **{f"{e}_payment_velocity": velocity_columns(e) for e in VELOCITY_ENTITIES},
-    "course_engagement": ENGAGEMENT_COLUMNS,
-    "trending_courses": TRENDING_COLUMNS,
-}
+#: staging/lake table name -> columns (what each sink writes), derived from the contract
+SINKS: dict[str, dict[str, str]] = {name: sink_columns(name) for name in STREAM_TABLES}
 
 
 @dataclass(frozen=True)

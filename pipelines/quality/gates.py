@@ -17,8 +17,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from pipelines.lake import table_path
-from suuupra.settings import Settings, get_settings
+from suuupra.lake import table_path
+from suuupra.settings import Settings
 
 Kind = str  # "string" | "int" | "float" | "bool" | "timestamp" | "date"
 
@@ -130,7 +130,7 @@ def _is_iso_date(text: str) -> bool:
     return True
 
 
-def read_table_frame(name: str, settings: Settings | None = None, columns: list[str] | None = None) -> pd.DataFrame:
+def read_table_frame(name: str, settings: Settings, columns: list[str] | None = None) -> pd.DataFrame:
     """Read a lake table (hive-partitioned Parquet directory) into pandas."""
     import pyarrow.dataset as ds
 
@@ -195,13 +195,13 @@ def check_frame(
     return results
 
 
-def newest_raw_date(settings: Settings | None = None) -> date | None:
-    settings = settings or get_settings()
+def newest_raw_date(settings: Settings) -> date | None:
+    """Newest ``date=`` partition of the raw event lake (what freshness is measured against)."""
     dates = [p.name.split("=", 1)[1] for p in settings.events_dir.glob("topic=*/date=*") if p.is_dir()]
     return max(date.fromisoformat(d) for d in dates) if dates else None
 
 
-def check_table(name: str, settings: Settings | None = None, as_of: date | None = None) -> list[CheckResult]:
+def check_table(name: str, settings: Settings, as_of: date | None = None) -> list[CheckResult]:
     """Checks of lake table ``name``; ``as_of`` defaults to the newest raw date (else today, UTC)."""
     if name not in CONTRACTS:
         raise KeyError(f"no quality contract for table {name!r}; known: {', '.join(CONTRACTS)}")
@@ -214,7 +214,7 @@ def check_table(name: str, settings: Settings | None = None, as_of: date | None 
     return check_frame(contract, df, as_of)
 
 
-def assert_table_quality(name: str, settings: Settings | None = None, as_of: date | None = None) -> list[CheckResult]:
+def assert_table_quality(name: str, settings: Settings, as_of: date | None = None) -> list[CheckResult]:
     """Like :func:`check_table` but raises :class:`QualityError` listing every failure."""
     results = check_table(name, settings, as_of)
     failures = [r for r in results if not r.passed]

@@ -17,9 +17,9 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from pipelines.lake import table_path
 from suuupra.events import TOPICS
-from suuupra.settings import Settings, get_settings
+from suuupra.lake import table_path
+from suuupra.settings import Settings
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame, SparkSession
@@ -46,20 +46,18 @@ class EtlResult:
         return sum(self.seconds.values())
 
 
-def raw_dates(settings: Settings | None = None) -> list[date]:
+def raw_dates(settings: Settings) -> list[date]:
     """Dates that have at least one published raw segment in the lake."""
-    settings = settings or get_settings()
     found = {p.name.split("=", 1)[1] for p in settings.events_dir.glob("topic=*/date=*") if p.is_dir()}
     return sorted(date.fromisoformat(d) for d in found)
 
 
-def parse_dates(spec: str | None, settings: Settings | None = None) -> list[date]:
+def parse_dates(spec: str | None, settings: Settings) -> list[date]:
     """``None`` -> every raw date; ``2026-10-27`` -> one; ``2026-10-27..2026-11-02`` -> inclusive range."""
     if not spec:
         dates = raw_dates(settings)
         if not dates:
-            root = (settings or get_settings()).events_dir
-            raise EtlError(f"no raw events under {root}; generate some with `suuupra demo-data`")
+            raise EtlError(f"no raw events under {settings.events_dir}; generate some with `suuupra demo-data`")
         return dates
     try:
         if ".." in spec:
@@ -119,8 +117,7 @@ def write_table(df: DataFrame, name: str, settings: Settings, partitioned: bool)
     return sum(pq.ParquetFile(f).metadata.num_rows for f in files)
 
 
-def read_table(spark: SparkSession, name: str, settings: Settings | None = None) -> DataFrame:
-    settings = settings or get_settings()
+def read_table(spark: SparkSession, name: str, settings: Settings) -> DataFrame:
     path = table_path(name, settings)
     if not path.exists():
         raise EtlError(f"table {name} does not exist at {path}; run `suuupra etl spark` first")
@@ -135,8 +132,9 @@ def _step(result: EtlResult, name: str, fn: Callable[[], int], report: Callable[
 
 
 def run_etl(
+    settings: Settings,
     dates: list[date] | None = None,
-    settings: Settings | None = None,
+    *,
     tables: Iterable[str] | None = None,
     report: Callable[[str], None] = lambda _msg: None,
     rebuild_clean: bool = True,
@@ -150,7 +148,6 @@ def run_etl(
     from pipelines.spark import transforms as tf
     from pipelines.spark.session import get_spark
 
-    settings = settings or get_settings()
     dates = sorted(set(dates or parse_dates(None, settings)))
     wanted = set(tables or (PARTITIONED + SNAPSHOTS))
     spark = get_spark(settings)
@@ -189,6 +186,6 @@ def run_etl(
     return result
 
 
-def table_exists(name: str, settings: Settings | None = None) -> bool:
+def table_exists(name: str, settings: Settings) -> bool:
     path: Path = table_path(name, settings)
     return path.exists() and any(path.rglob("*.parquet"))

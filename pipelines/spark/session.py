@@ -12,7 +12,7 @@ import sys
 import threading
 from typing import TYPE_CHECKING
 
-from suuupra.settings import Settings, get_settings
+from suuupra.settings import Settings
 
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession
@@ -20,8 +20,12 @@ if TYPE_CHECKING:
 _LOCK = threading.Lock()
 
 
-def get_spark(settings: Settings | None = None) -> SparkSession:
-    """Return the process-wide SparkSession (creating it on first call).
+def get_spark(settings: Settings) -> SparkSession:
+    """Return the process-wide SparkSession (creating it on first call, from ``settings``).
+
+    A JVM holds one active session, so a later call with other settings gets
+    the session already running (its master and partitions were fixed by the
+    first caller).
 
     Small shuffle partitions because our daily partitions are small: the Spark
     default of 200 would spend most of the run scheduling empty tasks. UTC
@@ -29,7 +33,6 @@ def get_spark(settings: Settings | None = None) -> SparkSession:
     Dynamic partition overwrite makes ``mode("overwrite")`` replace only the
     ``date`` partitions present in the written frame (idempotent re-runs).
     """
-    settings = settings or get_settings()
     with _LOCK:
         from pyspark.sql import SparkSession
 

@@ -3,7 +3,9 @@
 Shared by the local LLM server and the tutor so both speak exactly the same
 protocol as vLLM's OpenAI server (the official ``openai`` client is the test of
 compatibility). Unknown request fields are ignored, as OpenAI-compatible servers do,
-so clients that send e.g. ``user`` or ``seed`` keep working.
+so clients that send e.g. ``user`` or ``seed`` keep working. Error bodies are the
+platform's problem+json with an OpenAI ``error`` object
+(``suuupra.problem.problem_body(..., openai_error=True)``).
 """
 
 from __future__ import annotations
@@ -128,15 +130,4 @@ def models_response(model_ids: list[str], owned_by: str = "suuupra") -> dict[str
     return {
         "object": "list",
         "data": [{"id": m, "object": "model", "created": now, "owned_by": owned_by} for m in model_ids],
-    }
-
-
-def problem(status: int, title: str, detail: str) -> dict[str, Any]:
-    """RFC 9457 problem+json body (also carries an OpenAI-style ``error`` object for SDKs)."""
-    return {
-        "type": "about:blank",
-        "title": title,
-        "status": status,
-        "detail": detail,
-        "error": {"message": detail, "type": title.lower().replace(" ", "_"), "code": status},
     }

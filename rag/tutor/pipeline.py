@@ -14,7 +14,7 @@ import logging
 import time
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rag.tutor.citations import (
     HintCodeFilter,
@@ -38,6 +38,9 @@ from rag.tutor.safety import (
 )
 from rag.tutor.types import Mode, PreparedTurn, TutorAnswer
 
+if TYPE_CHECKING:
+    from suuupra.settings import Settings
+
 log = logging.getLogger("suuupra.tutor")
 
 MIN_COVERAGE = 0.6
@@ -54,24 +57,27 @@ class StreamEvent:
 
 
 class TutorPipeline:
-    """Grounded answers with ``[n]`` citations from the platform's search index."""
+    """Grounded answers with ``[n]`` citations from the platform's search index.
+
+    ``settings`` gives the limits, the LLM endpoint and (unless a ``retriever`` is
+    passed) the search index to retrieve from.
+    """
 
     def __init__(
         self,
+        settings: Settings,
         retriever: Retriever | None = None,
         *,
         llm_base_url: str | None = None,
         llm_model: str | None = None,
-        settings: Any = None,
     ) -> None:
-        from suuupra.settings import get_settings
-
-        self.settings = settings or get_settings()
-        self.retriever = retriever or default_retriever()
-        self.llm_base_url = llm_base_url or self.settings.llm_base_url
         from rag.llm import served_model_name
+        from rag.store import StoreLocation
 
-        self.llm_model = llm_model or served_model_name(self.settings)
+        self.settings = settings
+        self.retriever = retriever or default_retriever(StoreLocation.from_settings(settings))
+        self.llm_base_url = llm_base_url or settings.llm_base_url
+        self.llm_model = llm_model or served_model_name(settings)
         self._async_client: Any = None
 
     # ------------------------------------------------------------ preparation

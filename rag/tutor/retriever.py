@@ -7,7 +7,10 @@ without changing its code.
 
 from __future__ import annotations
 
-from typing import Any, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
+
+if TYPE_CHECKING:
+    from rag.store import StoreLocation
 
 
 @runtime_checkable
@@ -26,8 +29,10 @@ class Retriever(Protocol):
     def __call__(self, query: str, k: int = 10, filters: dict[str, Any] | None = None) -> list[Any]: ...
 
 
-def default_retriever() -> Retriever:
-    """The platform search API (hybrid dense + BM25 over the live index)."""
+def default_retriever(store: StoreLocation) -> Retriever:
+    """The platform search API (hybrid dense + BM25) over the live index at ``store``."""
+    import functools
+
     from rag import search
 
-    return search
+    return functools.partial(search, store=store)

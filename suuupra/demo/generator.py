@@ -5,7 +5,9 @@ scale: per-learner state is a few small fields, and each day's sessions are
 planned as light tuples, sorted by start time and then expanded into events
 that are yielded (never collected). Everything random flows from one
 ``random.Random(seed)``, including event ids, so the same seed, scale and date
-range produce byte-identical event streams.
+range produce byte-identical event streams. It is one module (over 400 lines) on
+purpose: the simulation shares one RNG whose call order *is* the determinism
+contract, and splitting it would scatter that order across files.
 
 Behaviour modelled (what the downstream pipelines and models should find):
 

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from suuupra.eventlog.base import EventLog
-from suuupra.settings import EventLogBackend, Settings, get_settings
+from suuupra.settings import EventLogBackend, Settings
 
 
-def open_event_log(settings: Settings | None = None) -> EventLog:
-    settings = settings or get_settings()
+def open_event_log(settings: Settings) -> EventLog:
+    """The event log the settings name: JSONL lake files locally, Kafka in prod."""
     if settings.event_log_backend is EventLogBackend.kafka:
         from suuupra.eventlog.kafka import KafkaEventLog
 

@@ -177,11 +177,8 @@ def make_api(make_settings):
 
     opened: list[Any] = []
 
-    def _make(settings_overrides: dict[str, Any] | None = None, routers: list[str] | None = None,
-              **config_overrides: Any) -> Api:
-        # Only the core routers unless asked: other areas' routers are tested by their owners.
-        app = create_app(make_settings(**(settings_overrides or {})), fast_config(**config_overrides),
-                         extra_routers=routers or [])
+    def _make(settings_overrides: dict[str, Any] | None = None, **config_overrides: Any) -> Api:
+        app = create_app(make_settings(**(settings_overrides or {})), fast_config(**config_overrides))
         client = TestClient(app, raise_server_exceptions=False)
         client.__enter__()
         opened.append(client)
@@ -244,7 +241,7 @@ def sqlite_api(sqlite_template: Path, tmp_path: Path, monkeypatch: pytest.Monkey
     shutil.copy(sqlite_template, db)
     app = create_app(load_settings(data_dir=tmp_path, database_url=f"sqlite:///{db}",
                                    fraud_scorer_url=UNREACHABLE_SCORER, fraud_timeout_ms=100),
-                     fast_config(), extra_routers=[])
+                     fast_config())
     with TestClient(app, raise_server_exceptions=False) as client:
         yield Api(client=client, app=app)
     reset_settings_cache()

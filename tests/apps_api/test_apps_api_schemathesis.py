@@ -405,7 +405,7 @@ class _BudgetSpent(Exception):
 # ---- the test -------------------------------------------------------------------------------------
 @pytest.fixture()
 def contract_api(make_api):
-    api = make_api()  # extra_routers=[]: only the API's own routers
+    api = make_api()  # every router: core, search, tutor, streaming
     ids = _seed(api)
     return api, ids
 

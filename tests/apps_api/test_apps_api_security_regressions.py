@@ -15,14 +15,6 @@ import httpx
 import pytest
 from sqlalchemy import func, select
 
-STREAMING = ["apps_api.streaming.router:router"]
-
-
-@pytest.fixture()
-def stream_api(make_api):
-    """The API with its video routes (the shared fixture mounts only the core routers)."""
-    return make_api(routers=STREAMING)
-
 
 def _ready_asset(api, owner: str, course_id: str | None, lesson_id: str | None = None) -> str:
     """A transcoded video row owned by ``owner`` (the transcoder itself is tested elsewhere)."""
@@ -44,8 +36,7 @@ def _attach(api, lesson_id: str, asset_id: str) -> None:
         s.get(Lesson, lesson_id).video_asset_id = asset_id
 
 
-def test_free_preview_lesson_of_another_course_cannot_unlock_a_paid_video(stream_api):
-    api = stream_api
+def test_free_preview_lesson_of_another_course_cannot_unlock_a_paid_video(api):
     api.user("victim", "instructor")
     api.user("attacker", "instructor")
     paid = api.course("victim", price=99_000)
@@ -82,8 +73,7 @@ def test_free_preview_lesson_of_another_course_cannot_unlock_a_paid_video(stream
     assert learner
 
 
-def test_instructor_attaches_own_unbound_video_and_it_binds_to_that_course(stream_api):
-    api = stream_api
+def test_instructor_attaches_own_unbound_video_and_it_binds_to_that_course(api):
     from apps_api.streaming.models import VideoAsset
 
     api.user("ins", "instructor")
@@ -236,7 +226,7 @@ def test_forwarded_for_is_ignored_unless_the_proxy_is_trusted(make_api):
 @pytest.mark.parametrize(("path", "ctype"), [("/videos/uploads", "application/json"),
                                              ("/videos", "multipart/form-data; boundary=xyz")])
 def test_upload_routes_cap_bodies_of_callers_who_may_not_upload(make_api, path, ctype):
-    api = make_api(routers=STREAMING)
+    api = make_api()
     api.user("lea")
     big = b"x" * (2 * 1024 * 1024)
     for who in (None, "lea"):
@@ -301,7 +291,7 @@ def test_blank_lesson_titles_cannot_wedge_publishing(api):
 
 @pytest.mark.parametrize("exp", ["%C2%B2", "9" * 5000, "-1", "1e9"])
 def test_malformed_media_expiry_is_a_403(make_api, exp):
-    api = make_api(routers=STREAMING)
+    api = make_api()
     r = api.client.get(f"/api/v1/media/s/u/{exp}/sig/videos/vid_x/master.m3u8")
     assert r.status_code == 403, r.text
 

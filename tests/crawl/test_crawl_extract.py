@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from crawlers.extract import extract
+from rag.extract import extract
 
 HTML = """<html><head><title>T</title><link rel="canonical" href="/canon.html"></head><body>
 <div class="sphinxsidebar">sidebar junk</div>

@@ -44,7 +44,7 @@ def titles(result) -> set[str]:
     return {d.title for d in result.documents}
 
 
-def test_redirect_to_another_loopback_port_is_never_requested(http_server: Start, data_dir: Path) -> None:
+def test_redirect_to_another_loopback_port_is_never_requested(http_server: Start, tmp_path: Path) -> None:
     internal = http_server({"/admin": page("Internal admin")})
     site = http_server(
         {
@@ -54,7 +54,7 @@ def test_redirect_to_another_loopback_port_is_never_requested(http_server: Start
             "/ok.html": page("Ok"),
         }
     )
-    result = crawl(CrawlConfig(start_url=site.url + "index.html", source="redir-port"))
+    result = crawl(CrawlConfig(start_url=site.url + "index.html", source="redir-port"), data_dir=tmp_path)
     assert internal.total_hits == 0
     assert titles(result) == {"Home", "Ok"}
     assert result.refused == {"out_of_scope": 1}
@@ -63,7 +63,7 @@ def test_redirect_to_another_loopback_port_is_never_requested(http_server: Start
     assert result.summary()["refused_out_of_scope"] == 1 and not result.errors
 
 
-def test_redirect_into_disallowed_path_is_not_fetched_or_indexed(http_server: Start, data_dir: Path) -> None:
+def test_redirect_into_disallowed_path_is_not_fetched_or_indexed(http_server: Start, tmp_path: Path) -> None:
     site = http_server(
         {
             "/robots.txt": robots("User-agent: *\nDisallow: /private/\n"),
@@ -72,25 +72,28 @@ def test_redirect_into_disallowed_path_is_not_fetched_or_indexed(http_server: St
             "/private/secret.html": page("Secret"),
         }
     )
-    result = crawl(CrawlConfig(start_url=site.url + "index.html", source="redir-robots"))
+    result = crawl(CrawlConfig(start_url=site.url + "index.html", source="redir-robots"), data_dir=tmp_path)
     assert site.hits["/moved.html"] == 1 and site.hits["/private/secret.html"] == 0
     assert titles(result) == {"Home"}
     assert result.refused == {"disallowed": 1} and result.pages_disallowed == 1
 
 
-def test_redirect_chains_are_bounded(http_server: Start, data_dir: Path) -> None:
+def test_redirect_chains_are_bounded(http_server: Start, tmp_path: Path) -> None:
     site = http_server(
         {
             "/index.html": page("Home", "loop.html"),
             "/loop.html": Route(302, headers={"Location": "/loop.html"}),
         }
     )
-    result = crawl(CrawlConfig(start_url=site.url + "index.html", source="redir-loop", max_redirects=3))
+    result = crawl(
+        CrawlConfig(start_url=site.url + "index.html", source="redir-loop", max_redirects=3),
+        data_dir=tmp_path,
+    )
     assert site.hits["/loop.html"] == 4  # the first request and 3 redirects
     assert result.refused == {"too_many_redirects": 1}
 
 
-def test_sitemaps_on_other_hosts_are_never_fetched(http_server: Start, data_dir: Path) -> None:
+def test_sitemaps_on_other_hosts_are_never_fetched(http_server: Start, tmp_path: Path) -> None:
     other = http_server({"/sitemap.xml": urlset(["http://example.invalid/x.html"])})
     site = http_server({"/index.html": page("Home", *[f"missing-{i}.html" for i in range(100)])})
     site.routes["/robots.txt"] = robots(
@@ -106,7 +109,7 @@ def test_sitemaps_on_other_hosts_are_never_fetched(http_server: Start, data_dir:
     )
     site.routes["/pages.xml"] = urlset([site.url + "only-in-sitemap.html"])
     site.routes["/only-in-sitemap.html"] = page("From the sitemap")
-    result = crawl(CrawlConfig(start_url=site.url + "index.html", source="sitemap-host"))
+    result = crawl(CrawlConfig(start_url=site.url + "index.html", source="sitemap-host"), data_dir=tmp_path)
     assert other.total_hits == 0
     assert titles(result) == {"Home", "From the sitemap"}  # the same-host sitemaps still work
     assert result.refused == {"out_of_scope": 2}
@@ -123,7 +126,7 @@ def _filler(total: int, tail: bytes = b"") -> Callable[[], Iterator[bytes]]:
     return body
 
 
-def test_oversized_robots_txt_is_capped_and_memory_bounded(http_server: Start, data_dir: Path) -> None:
+def test_oversized_robots_txt_is_capped_and_memory_bounded(http_server: Start, tmp_path: Path) -> None:
     head = b"User-agent: *\nDisallow: /private/\n"
     body = _filler(32 * 1024 * 1024, tail=b"User-agent: *\nDisallow: /\n")  # a rule past the cap is ignored
     site = http_server(
@@ -136,7 +139,10 @@ def test_oversized_robots_txt_is_capped_and_memory_bounded(http_server: Start, d
     )
     tracemalloc.start()
     try:
-        result = crawl(CrawlConfig(start_url=site.url + "index.html", source="big-robots", use_sitemap=False))
+        result = crawl(
+            CrawlConfig(start_url=site.url + "index.html", source="big-robots", use_sitemap=False),
+            data_dir=tmp_path,
+        )
         _, peak = tracemalloc.get_traced_memory()
     finally:
         tracemalloc.stop()
@@ -159,14 +165,14 @@ def _big_sitemap(base: str, n: int) -> Callable[[], Iterator[bytes]]:
     return body
 
 
-def test_huge_sitemap_is_capped_by_urls_and_memory_stays_bounded(http_server: Start, data_dir: Path) -> None:
+def test_huge_sitemap_is_capped_by_urls_and_memory_stays_bounded(http_server: Start, tmp_path: Path) -> None:
     site = http_server({"/docs/index.html": page("Home")})
     site.routes["/sitemap.xml"] = Route(body=_big_sitemap(site.url, 300_000), content_type="application/xml")
     assert CrawlConfig(start_url=site.url).sitemap_max_urls == 50_000  # the default; smaller here for speed
     cfg = CrawlConfig(start_url=site.url + "docs/index.html", source="big-sitemap", sitemap_max_urls=10_000)
     tracemalloc.start()
     try:
-        result = crawl(cfg)
+        result = crawl(cfg, data_dir=tmp_path)
         _, peak = tracemalloc.get_traced_memory()
     finally:
         tracemalloc.stop()
@@ -178,18 +184,18 @@ def test_huge_sitemap_is_capped_by_urls_and_memory_stays_bounded(http_server: St
     assert peak < 16 * 1024 * 1024, f"peak {peak / 2**20:.1f} MiB for a 300k-URL sitemap"
 
 
-def test_sitemap_byte_cap(http_server: Start, data_dir: Path) -> None:
+def test_sitemap_byte_cap(http_server: Start, tmp_path: Path) -> None:
     site = http_server({"/docs/index.html": page("Home")})
     site.routes["/sitemap.xml"] = Route(body=_big_sitemap(site.url, 300_000), content_type="application/xml")
     cfg = CrawlConfig(
         start_url=site.url + "docs/index.html", source="sitemap-bytes", sitemap_max_bytes=64 * 1024
     )
-    result = crawl(cfg)
+    result = crawl(cfg, data_dir=tmp_path)
     assert result.refused == {"too_large": 1} and result.truncated
     assert "/sitemap.xml" not in site.completed
 
 
-def test_many_404s_honour_max_requests_and_crawl_delay_is_capped(http_server: Start, data_dir: Path) -> None:
+def test_many_404s_honour_max_requests_and_crawl_delay_is_capped(http_server: Start, tmp_path: Path) -> None:
     site = http_server({"/index.html": page("Home", *[f"missing-{i}.html" for i in range(100)])})
     site.routes["/robots.txt"] = robots(
         f"User-agent: *\nCrawl-delay: 100000\nSitemap: {site.url}sitemap.xml\n"
@@ -199,7 +205,7 @@ def test_many_404s_honour_max_requests_and_crawl_delay_is_capped(http_server: St
         start_url=site.url + "index.html", source="many-404", max_requests=25, max_crawl_delay_s=0.02
     )
     t0 = time.monotonic()
-    result = crawl(cfg)
+    result = crawl(cfg, data_dir=tmp_path)
     elapsed = time.monotonic() - t0
     assert elapsed < 10, f"took {elapsed:.1f}s"
     assert result.requests == 25 == site.total_hits  # robots.txt and the sitemap count too
@@ -207,7 +213,7 @@ def test_many_404s_honour_max_requests_and_crawl_delay_is_capped(http_server: St
     assert titles(result) == {"Home"} and not result.gone_urls
 
 
-def test_page_over_max_bytes_is_refused(http_server: Start, data_dir: Path) -> None:
+def test_page_over_max_bytes_is_refused(http_server: Start, tmp_path: Path) -> None:
     big = b"<html><body><h1>Big</h1><p>" + b"x" * 200_000 + b"</p></body></html>"
     site = http_server(
         {
@@ -216,7 +222,9 @@ def test_page_over_max_bytes_is_refused(http_server: Start, data_dir: Path) -> N
             "/streamed.html": Route(body=lambda: iter([big[i : i + 8192] for i in range(0, len(big), 8192)])),
         }
     )
-    result = crawl(CrawlConfig(start_url=site.url + "index.html", source="big-page", max_bytes=50_000))
+    result = crawl(
+        CrawlConfig(start_url=site.url + "index.html", source="big-page", max_bytes=50_000), data_dir=tmp_path
+    )
     assert titles(result) == {"Home"}
     assert result.refused == {"too_large": 2} and result.pages_failed == 0
 

@@ -33,7 +33,7 @@ def test_docs_server_missing_root_is_a_clear_error(tmp_path: Path) -> None:
 
 
 def test_cli_crawl_run_against_a_site_and_status(site, data_dir: Path, capsys) -> None:
-    from suuupra.cli.app import main
+    from cli.app import main
 
     _, base = site
     with pytest.raises(SystemExit) as exc:
@@ -50,7 +50,7 @@ def test_cli_crawl_run_against_a_site_and_status(site, data_dir: Path, capsys) -
 
 
 def test_cli_bad_input_is_a_message_not_a_traceback(data_dir: Path, capsys) -> None:
-    from suuupra.cli.app import main
+    from cli.app import main
 
     with pytest.raises(SystemExit) as exc:
         main(["crawl", "status", "--source", "never-crawled"])
@@ -59,11 +59,14 @@ def test_cli_bad_input_is_a_message_not_a_traceback(data_dir: Path, capsys) -> N
 
 
 @pytest.mark.skipif(not PYTHON_DOCS_DIR.is_dir(), reason="python3.11-doc not installed")
-def test_python_docs_tutorial_subset_crawl(data_dir: Path) -> None:
+def test_python_docs_tutorial_subset_crawl(tmp_path: Path) -> None:
     from crawlers.crawler import CrawlConfig, crawl
 
     with start_docs_server(port=0) as server:
-        result = crawl(CrawlConfig(start_url=server.url + "tutorial/index.html", source="py", max_pages=6))
+        result = crawl(
+            CrawlConfig(start_url=server.url + "tutorial/index.html", source="py", max_pages=6),
+            data_dir=tmp_path,
+        )
     assert result.pages_fetched == 6 and result.truncated and not result.errors
     assert all("/tutorial/" in d.url for d in result.documents)
     first = result.documents[0]

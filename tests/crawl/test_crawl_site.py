@@ -16,9 +16,11 @@ def _paths(result) -> set[str]:
     return {d.url.split("/", 3)[3] for d in result.documents}
 
 
-def test_crawl_respects_robots_scope_noindex_and_dedup(site, data_dir: Path) -> None:
+def test_crawl_respects_robots_scope_noindex_and_dedup(site, tmp_path: Path) -> None:
     _, base = site
-    result = crawl(CrawlConfig(start_url=base + "index.html", source="test-site", exclude=()))
+    result = crawl(
+        CrawlConfig(start_url=base + "index.html", source="test-site", exclude=()), data_dir=tmp_path
+    )
     assert _paths(result) == {
         "index.html",
         "guide/a.html",
@@ -38,22 +40,26 @@ def test_crawl_respects_robots_scope_noindex_and_dedup(site, data_dir: Path) -> 
     assert all("navigation text" not in s.text and "footer" not in s.text for s in a.sections)
 
 
-def test_max_pages_is_a_deterministic_prefix(site, data_dir: Path) -> None:
+def test_max_pages_is_a_deterministic_prefix(site, tmp_path: Path) -> None:
     _, base = site
-    first = crawl(CrawlConfig(start_url=base + "index.html", source="t1", max_pages=3, concurrency=3))
-    second = crawl(CrawlConfig(start_url=base + "index.html", source="t2", max_pages=3, concurrency=1))
+    first = crawl(
+        CrawlConfig(start_url=base + "index.html", source="t1", max_pages=3, concurrency=3), data_dir=tmp_path
+    )
+    second = crawl(
+        CrawlConfig(start_url=base + "index.html", source="t2", max_pages=3, concurrency=1), data_dir=tmp_path
+    )
     assert first.truncated and first.pages_fetched == 3
     assert _paths(first) == _paths(second)
     assert "index.html" in _paths(first)
 
 
-def test_recrawl_is_incremental_and_detects_changes_and_deletions(site, data_dir: Path) -> None:
+def test_recrawl_is_incremental_and_detects_changes_and_deletions(site, tmp_path: Path) -> None:
     root, base = site
     cfg = CrawlConfig(start_url=base + "index.html", source="inc")
-    first = crawl(cfg)
+    first = crawl(cfg, data_dir=tmp_path)
     assert first.pages_new == len(first.documents)  # the duplicate URL is not "new content"
 
-    again = crawl(cfg)
+    again = crawl(cfg, data_dir=tmp_path)
     assert again.pages_new == 0 and again.pages_changed == 0
     assert again.pages_unchanged == first.pages_fetched - first.pages_noindex
     assert {d.doc_id for d in again.documents} == {d.doc_id for d in first.documents}
@@ -63,7 +69,7 @@ def test_recrawl_is_incremental_and_detects_changes_and_deletions(site, data_dir
     future = time.time() + 10
     os.utime(b, (future, future))
     (root / "guide" / "c.html").unlink()
-    third = crawl(cfg)
+    third = crawl(cfg, data_dir=tmp_path)
     assert third.pages_changed == 1
     changed = next(d for d in third.documents if d.url.endswith("guide/b.html"))
     assert changed.doc_id in third.changed_doc_ids
@@ -71,9 +77,11 @@ def test_recrawl_is_incremental_and_detects_changes_and_deletions(site, data_dir
     assert [u.rsplit("/", 1)[-1] for u in third.gone_urls] == ["c.html"]
 
 
-def test_out_of_scope_start_path_limits_crawl(site, data_dir: Path) -> None:
+def test_out_of_scope_start_path_limits_crawl(site, tmp_path: Path) -> None:
     _, base = site
-    result = crawl(CrawlConfig(start_url=base + "guide/b.html", source="scoped", use_sitemap=False))
+    result = crawl(
+        CrawlConfig(start_url=base + "guide/b.html", source="scoped", use_sitemap=False), data_dir=tmp_path
+    )
     assert _paths(result) == {"guide/b.html", "guide/c.html"}
 
 
@@ -106,13 +114,13 @@ class _Flaky(BaseHTTPRequestHandler):
         return
 
 
-def test_retries_with_backoff_then_reports_persistent_failures(data_dir: Path) -> None:
+def test_retries_with_backoff_then_reports_persistent_failures(tmp_path: Path) -> None:
     server = ThreadingHTTPServer(("127.0.0.1", 0), _Flaky)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     try:
         base = f"http://127.0.0.1:{server.server_address[1]}/"
         cfg = CrawlConfig(start_url=base + "index.html", source="flaky", backoff_s=0.01, max_retries=2)
-        result = crawl(cfg)
+        result = crawl(cfg, data_dir=tmp_path)
     finally:
         server.shutdown()
         server.server_close()

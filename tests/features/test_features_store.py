@@ -65,3 +65,27 @@ def test_repo_definitions_follow_the_contract(tmp_path, make_feast_settings):
     for view in repo.views.values():
         assert view.ttl and view.owner and view.tags and view.schema
     assert set(repo.services) == {"recommender_v1", "fraud_v1", "tutor_context_v1"}
+
+
+def test_stream_schemas_and_flink_sinks_share_one_contract():
+    """Feast's stream-table schemas are the Flink sink columns minus the lake-only ones, same types."""
+    import pyarrow as pa
+
+    from features.data_sources import STREAM_TABLES, TABLE_SCHEMAS
+    from pipelines.flink.sql import SINKS
+    from suuupra.stream_tables import STREAM_TABLES as CONTRACT
+
+    flink_to_arrow = {"STRING": pa.string(), "BIGINT": pa.int64(), "DOUBLE": pa.float64(),
+                      "TIMESTAMP_LTZ(3)": pa.timestamp("us", tz="UTC")}
+    lake_only = {"event_id", "window_start", "window_end", "enrollments_5m"}
+    assert STREAM_TABLES == ("learner_payment_velocity", "device_payment_velocity", "ip_payment_velocity",
+                             "course_engagement")
+    for table in STREAM_TABLES:
+        sink = {n: t for n, t in SINKS[table].items() if n not in lake_only}
+        schema = TABLE_SCHEMAS[table]
+        assert schema.names == list(sink), table
+        assert [schema.field(n).type for n in sink] == [flink_to_arrow[t] for t in sink.values()], table
+        assert CONTRACT[table].entity_key == schema.names[0]
+    assert set(SINKS) == set(CONTRACT) and not CONTRACT["trending_courses"].is_feature_table
+    assert SINKS["learner_payment_velocity"]["event_timestamp"] == "TIMESTAMP_LTZ(3)"
+    assert SINKS["course_engagement"]["window_start"] == "TIMESTAMP(3)"

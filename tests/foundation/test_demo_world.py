@@ -57,7 +57,7 @@ def test_catalog_uses_real_python_docs_chapters():
 def test_cli_demo_data_writes_events_and_rejects_bad_date(data_dir, capsys):
     import pytest
 
-    from suuupra.cli import main
+    from cli import main
 
     with pytest.raises(SystemExit) as ok:
         main(["demo-data", "--scale", "1", "--days", "2", "--seed", "3"])

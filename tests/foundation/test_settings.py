@@ -143,7 +143,7 @@ def test_settings_are_read_lazily_and_cached(monkeypatch, data_dir):
 
 
 def test_cli_config_show_masks_secrets(data_dir, monkeypatch, capsys):
-    from suuupra.cli import main
+    from cli import main
 
     monkeypatch.setenv("SUUUPRA_JWT_SECRET", "super-secret-value-123")
     with pytest.raises(SystemExit) as done:
@@ -155,7 +155,7 @@ def test_cli_config_show_masks_secrets(data_dir, monkeypatch, capsys):
 
 
 def test_cli_invalid_setting_is_a_clear_message(data_dir, monkeypatch, capsys):
-    from suuupra.cli import main
+    from cli import main
 
     monkeypatch.setenv("SUUUPRA_PROFILE", "staging")
     with pytest.raises(SystemExit) as done:

@@ -221,7 +221,7 @@ def test_numeric_embeddings_learn_and_round_trip(split, tmp_path, embedding):
 
 
 def test_cross_fit_members_cover_every_row_and_calibrate_out_of_fold(split):
-    from models.fraud.model import FraudParams
+    from models.fraud.params import FraudParams
     from models.fraud.train import member_splits
 
     y = split[0]["is_fraud"].to_numpy()
@@ -252,8 +252,8 @@ def test_cross_fit_members_cover_every_row_and_calibrate_out_of_fold(split):
 def test_bench_fraud_cli_rejects_bad_options_before_training(args, message):
     from typer.testing import CliRunner
 
-    from models.cli import bench_app
-    from suuupra.cli.app import CLIError
+    from cli.models_cmd import bench_app
+    from suuupra.errors import CLIError
 
     res = CliRunner().invoke(bench_app, ["fraud", *args])
     assert isinstance(res.exception, CLIError) and message in str(res.exception)

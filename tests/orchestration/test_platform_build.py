@@ -27,7 +27,7 @@ def built_platform(tmp_path_factory) -> Path:
     env = {**os.environ, "SUUUPRA_DATA_DIR": str(data_dir), "SUUUPRA_PROFILE": "local",
            "SUUUPRA_DOCS_PORT": "18765", "HF_HUB_OFFLINE": "1"}
     proc = subprocess.run(
-        [sys.executable, "-m", "suuupra", "pipeline", "run", "--quick"],
+        [sys.executable, "-m", "cli", "pipeline", "run", "--quick"],
         cwd=ROOT, env=env, capture_output=True, text=True, timeout=1500,
     )
     log = proc.stdout + proc.stderr
@@ -71,7 +71,7 @@ def test_platform_comes_up_and_a_learner_can_walk_it(built_platform: Path):
            # a short answer keeps the CPU-only 135M model well inside the request timeout on a busy CI box
            "SUUUPRA_TUTOR_MAX_OUTPUT_TOKENS": "48", "SUUUPRA_TUTOR_REQUEST_TIMEOUT_S": "150"}
     proc = subprocess.run(
-        [sys.executable, "-m", "suuupra", "up", "--check", "--walk"],
+        [sys.executable, "-m", "cli", "up", "--check", "--walk"],
         cwd=ROOT, env=env, capture_output=True, text=True, timeout=1200,
     )
     out = proc.stdout + proc.stderr

@@ -21,7 +21,7 @@ from dagster_project.resources import (
     SparkResource,
     resources_for,
 )
-from suuupra.settings import SettingsError, get_settings
+from suuupra.settings import SettingsError
 
 ENGINES = {"spark", "flink", "feast", "mlflow", "qdrant", "event_log", "database"}
 PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
@@ -221,12 +221,14 @@ def test_mlflow_client_lists_models_on_an_empty_local_store(clean_env, tmp_path)
     assert (root / "mlflow" / "mlflow.db").exists()
 
 
-def test_activated_installs_the_resource_settings_process_wide_and_restores(clean_env, tmp_path):
-    before = get_settings().database_url
+def test_two_environments_share_a_process_without_touching_its_environment(clean_env, tmp_path):
+    """Settings are values: resources of two data dirs give two settings side by side,
+    and building them writes nothing to os.environ."""
     env_before = dict(os.environ)
-    res = resources_for("local", str(tmp_path / "scoped"))
-    with res["mlflow"].activated(res["database"]) as settings:
-        assert get_settings() == settings
-        assert get_settings().mlflow_tracking_uri == res["mlflow"].tracking_uri
-        assert get_settings().database_url == res["database"].url
-    assert get_settings().database_url == before and dict(os.environ) == env_before
+    one, two = resources_for("local", str(tmp_path / "one")), resources_for("local", str(tmp_path / "two"))
+    s1, s2 = one["mlflow"].settings(one["database"]), two["mlflow"].settings(two["database"])
+    assert s1.data_dir != s2.data_dir and s1.database_url != s2.database_url
+    assert str(s1.mlflow_tracking_uri) == one["mlflow"].tracking_uri and s1.database_url == one["database"].url
+    assert dict(os.environ) == env_before
+    assert not hasattr(one["mlflow"], "activated")
+

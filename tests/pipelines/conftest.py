@@ -1,10 +1,25 @@
-"""Fixtures of the pipelines tests: ONE SparkSession for the whole test session."""
+"""Fixtures of the pipelines tests: ONE SparkSession for the whole test session.
+
+Settings are values built for each test's own data directory and passed to the
+code under test (nothing is configured through ``SUUUPRA_*`` variables).
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
+
+
+@pytest.fixture()
+def settings(tmp_path: Path):
+    """Local-profile settings over a fresh data directory (overrides the root env-based fixture)."""
+    from suuupra.settings import load_settings
+
+    data = tmp_path / "data"
+    data.mkdir(exist_ok=True)
+    return load_settings(profile="local", data_dir=data)
 
 
 @pytest.fixture(scope="session")

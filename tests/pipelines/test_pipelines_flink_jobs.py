@@ -127,7 +127,7 @@ def engagement_reference(rows: list[dict], dropped: set[str]) -> pd.DataFrame:
 
 
 @pytest.fixture()
-def lake(data_dir, settings):
+def lake(settings):
     pay, pay_dropped = payment_events()
     eng, eng_dropped = engagement_events()
     _write(settings.events_dir, "payments", pay)
@@ -151,7 +151,7 @@ def test_velocity_job_matches_pandas_with_lateness_and_replay(lake):
 
     settings, (rows, dropped), _ = lake
     opts = StreamOptions(lateness_s=LATENESS.total_seconds(), watermark_on_event=True)
-    run_job("velocity", settings=settings, opts=opts, catchup=False)
+    run_job("velocity", settings, opts=opts, catchup=False)
     for entity, key in (("learner", "learner_id"), ("device", "device_id"), ("ip", "ip")):
         out = read_stream_output(f"{entity}_payment_velocity", settings)
         exp = velocity_reference(rows, dropped, key)
@@ -166,9 +166,9 @@ def test_velocity_job_matches_pandas_with_lateness_and_replay(lake):
     assert late.loc["pay-1002", "payments_1h"] == 4  # A, B, late-but-within-bound Y, C
     assert late.loc["pay-1002", "distinct_countries_24h"] == 2
     # publishing to the lake (no online store in this test): Parquet rows == Flink rows, and idempotent
-    counts = publish(settings, names=["learner_payment_velocity"], push=False)
+    counts = publish(settings, names=["learner_payment_velocity"])
     assert counts == {"learner_payment_velocity": len(late)}
-    assert publish(settings, names=["learner_payment_velocity"], push=False) == {"learner_payment_velocity": 0}
+    assert publish(settings, names=["learner_payment_velocity"]) == {"learner_payment_velocity": 0}
     lake_rows = read_table_frame("learner_payment_velocity", settings)
     assert len(lake_rows) == len(late) and str(lake_rows["event_timestamp"].dtype).startswith("datetime64")
 
@@ -180,7 +180,7 @@ def test_engagement_windows_counters_trending(lake):
 
     settings, _, (rows, dropped) = lake
     opts = StreamOptions(lateness_s=LATENESS.total_seconds(), watermark_on_event=True, top_k=3)
-    run_job("engagement", settings=settings, opts=opts, catchup=False)
+    run_job("engagement", settings, opts=opts, catchup=False)
     out = read_stream_output("course_engagement", settings)
     exp = engagement_reference(rows, dropped)
     _assert_frames(out, exp, ["course_id", "window_start"],

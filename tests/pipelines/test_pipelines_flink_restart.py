@@ -37,7 +37,7 @@ def _wait_rows(settings, ids: set[str], timeout_s: float = 120.0) -> None:
     raise AssertionError(f"rows for {len(ids - set(out['event_id']))} events never appeared")
 
 
-def test_restart_from_checkpoint_counts_every_event_once(data_dir, settings):
+def test_restart_from_checkpoint_counts_every_event_once(settings):
     from pipelines.flink.jobs import latest_checkpoint, start_job
     from pipelines.flink.publish import read_stream_output
     from pipelines.flink.sql import StreamOptions
@@ -53,7 +53,7 @@ def test_restart_from_checkpoint_counts_every_event_once(data_dir, settings):
     opts = StreamOptions(lateness_s=5.0, watermark_on_event=True)
 
     _segment(settings.events_dir, 0, "part-a.jsonl", part1 + [sentinel1])
-    first = start_job("velocity", follow=True, settings=settings, opts=opts, restore=True)
+    first = start_job("velocity", settings, follow=True, opts=opts, restore=True)
     try:
         _wait_rows(settings, {r["event_id"] for r in part1})
         deadline = time.monotonic() + 60
@@ -65,7 +65,7 @@ def test_restart_from_checkpoint_counts_every_event_once(data_dir, settings):
     assert latest_checkpoint("velocity", settings) is not None
 
     _segment(settings.events_dir, 1, "part-b.jsonl", part2 + [sentinel2])
-    second = start_job("velocity", follow=True, settings=settings, opts=opts, restore=True)
+    second = start_job("velocity", settings, follow=True, opts=opts, restore=True)
     try:
         _wait_rows(settings, {r["event_id"] for r in part2})
         time.sleep(3)  # a re-read of part 1 would show up as duplicate rows by now

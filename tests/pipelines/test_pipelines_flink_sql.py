@@ -6,7 +6,7 @@ import pytest
 
 from pipelines.flink import sql
 from pipelines.flink.jobs import FlinkJobError, environment_config, job_statements, latest_checkpoint
-from pipelines.lake import STREAM_TABLES, checkpoint_dir, table_path
+from suuupra.lake import STREAM_TABLES, checkpoint_dir, table_path
 from suuupra.settings import load_settings
 
 
@@ -87,12 +87,13 @@ def test_table_paths(settings):
     assert sql.interval_literal(90061.5) == "INTERVAL '1 01:01:01.500' DAY(3) TO SECOND(3)"
 
 
-def test_cli_user_errors_are_clear(settings):
+def test_cli_user_errors_are_clear(data_dir, settings):
+    """The CLI is an edge: it reads its settings from the environment (``data_dir`` points it at an empty lake)."""
     from typer.testing import CliRunner
 
-    from pipelines.cli import app
+    from cli.etl_cmd import app
     from pipelines.spark.etl import EtlError, parse_dates
-    from suuupra.cli.app import CLIError
+    from suuupra.errors import CLIError
 
     runner = CliRunner()
     res = runner.invoke(app, ["spark"])

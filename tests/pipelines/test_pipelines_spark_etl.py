@@ -22,22 +22,16 @@ def world(tmp_path_factory, spark):
     """Demo world + a replayed (duplicated) segment, ETL run once over all dates."""
     from pipelines.spark.etl import run_etl
     from suuupra.demo import WorldConfig, write_demo_world
-    from suuupra.settings import get_settings, reset_settings_cache
+    from suuupra.settings import load_settings
 
-    root = tmp_path_factory.mktemp("p3spark")
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("SUUUPRA_DATA_DIR", str(root))
-        mp.setenv("SUUUPRA_PROFILE", "local")
-        reset_settings_cache()
-        settings = get_settings()
-        write_demo_world(settings.events_dir, WorldConfig(scale=1, seed=11, days=3, learners_per_scale=250),
-                         progress=False)
-        seg = sorted(settings.events_dir.glob("topic=engagement/date=*/hour=*/part-*.jsonl"))[0]
-        shutil.copy(seg, seg.with_name("part-zz-replayed-copy.jsonl"))  # same events again
-        result = run_etl(settings=settings)
-        raw = ref.load_raw(settings.events_dir)
-        yield settings, result, raw
-    reset_settings_cache()
+    settings = load_settings(profile="local", data_dir=tmp_path_factory.mktemp("spark_world"))
+    write_demo_world(settings.events_dir, WorldConfig(scale=1, seed=11, days=3, learners_per_scale=250),
+                     progress=False)
+    seg = sorted(settings.events_dir.glob("topic=engagement/date=*/hour=*/part-*.jsonl"))[0]
+    shutil.copy(seg, seg.with_name("part-zz-replayed-copy.jsonl"))  # same events again
+    result = run_etl(settings)
+    raw = ref.load_raw(settings.events_dir)
+    return settings, result, raw
 
 
 def _read(spark, settings, name) -> pd.DataFrame:
@@ -124,7 +118,7 @@ def test_rerun_one_date_is_idempotent_and_gates_pass(world, spark):
     settings, result, _ = world
     before = {n: len(_read(spark, settings, n)) for n in ("events_clean", "learner_daily", "course_daily")}
     day = result.dates[1]
-    run_etl([day], settings=settings, tables=["learner_daily", "course_daily"])
+    run_etl(settings, [day], tables=["learner_daily", "course_daily"])
     after = {n: len(_read(spark, settings, n)) for n in before}
     assert after == before  # the date partition was replaced, not appended to
     for name in CONTRACTS:

@@ -1,4 +1,8 @@
-"""Search tests share one small corpus; each test gets its own Qdrant store (data_dir)."""
+"""Search tests share one small corpus; each test gets its own Qdrant store.
+
+Library code gets its settings and store location as values (``search_settings``,
+``store``); only the CLI tests go through the environment, as a user's shell does.
+"""
 
 from __future__ import annotations
 
@@ -68,10 +72,27 @@ def corpus() -> list[dict]:
 
 
 @pytest.fixture()
-def indexed(data_dir: Path, corpus: list[dict]) -> Iterator[list[dict]]:
-    from rag.index import index_documents
-    from rag.store import close_clients
+def search_settings(tmp_path: Path):
+    """Settings of an isolated local platform under this test's temp dir (embedded Qdrant)."""
+    from suuupra.settings import load_settings
 
-    index_documents(corpus)
-    yield corpus
-    close_clients()
+    d = tmp_path / "platform"
+    d.mkdir()
+    return load_settings(data_dir=d, profile="local", qdrant_url=None)
+
+
+@pytest.fixture()
+def store(search_settings) -> Iterator:
+    from rag.store import StoreLocation, close_clients
+
+    location = StoreLocation.from_settings(search_settings)
+    yield location
+    close_clients(location)
+
+
+@pytest.fixture()
+def indexed(store, corpus: list[dict]) -> list[dict]:
+    from rag.index import index_documents
+
+    index_documents(corpus, store=store)
+    return corpus

@@ -7,7 +7,7 @@ import pytest
 
 
 def _run(argv: list[str]) -> int:
-    from suuupra.cli.app import main
+    from cli.app import main
 
     with pytest.raises(SystemExit) as exc:
         main(argv)

@@ -11,30 +11,32 @@ from pathlib import Path
 
 READER = """
 import json, sys
-from rag import search
-for q in sys.argv[1:]:
-    print(json.dumps([h.url for h in search(q, k=3)]))
+from pathlib import Path
+from rag import StoreLocation, search
+store = StoreLocation(path=Path(sys.argv[1]))
+for q in sys.argv[2:]:
+    print(json.dumps([h.url for h in search(q, k=3, store=store)]))
 """
 
 
-def _search_in_other_process(data_dir: Path, *queries: str) -> list[list[str]]:
-    env = {**os.environ, "SUUUPRA_DATA_DIR": str(data_dir), "HF_HUB_OFFLINE": "1"}
-    out = subprocess.run([sys.executable, "-c", READER, *queries], env=env, capture_output=True,
-                         text=True, timeout=300)
+def _search_in_other_process(store_path: Path, *queries: str) -> list[list[str]]:
+    env = {**os.environ, "HF_HUB_OFFLINE": "1"}
+    out = subprocess.run([sys.executable, "-c", READER, str(store_path), *queries], env=env,
+                         capture_output=True, text=True, timeout=300)
     assert out.returncode == 0, out.stderr[-3000:]
     return [json.loads(line) for line in out.stdout.splitlines() if line.startswith("[")]
 
 
-def test_other_process_reads_while_writer_holds_the_store(indexed, data_dir):
+def test_other_process_reads_while_writer_holds_the_store(indexed, store):
     from rag.index import index_documents
 
     # This process holds the primary (writer) client open.
-    (first,) = _search_in_other_process(data_dir, "how do I read a file line by line")
+    (first,) = _search_in_other_process(store.path, "how do I read a file line by line")
     assert first and first[0].startswith("http://docs.test/tutorial/files.html")
     index_documents([{
         "url": "http://lessons.test/math/eigen", "title": "Eigenvalues",
         "text": "An eigenvector of a matrix keeps its direction; the eigenvalue scales it.",
         "source": "lessons", "course_id": "la101",
-    }])
-    (second,) = _search_in_other_process(data_dir, "eigenvector eigenvalue of a matrix")
+    }], store=store)
+    (second,) = _search_in_other_process(store.path, "eigenvector eigenvalue of a matrix")
     assert second[0] == "http://lessons.test/math/eigen"

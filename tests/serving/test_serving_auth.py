@@ -91,21 +91,38 @@ def test_the_ingress_documents_401_on_scoring_and_admin_routes_only():
     assert {"/recommendations", "/status", "/healthz"} <= set(paths) - documented
 
 
-def test_the_builder_hands_the_configured_token_to_the_ingress(data_dir, monkeypatch):
-    from serving.app import ServingArgs, build_app
+@pytest.fixture()
+def settings(tmp_path):
+    """Settings as a value (the code under test is handed them, never the environment)."""
+    from suuupra.settings import load_settings
 
-    monkeypatch.setenv("SUUUPRA_SERVE_SERVICE_TOKEN", TOKEN)
-    ingress = build_app(ServingArgs())._bound_deployment
+    return load_settings(profile="local", data_dir=tmp_path, serve_service_token=TOKEN)
+
+
+def test_the_composed_app_hands_the_token_to_the_ingress():
+    from serving.app import ServingArgs, compose_app
+
+    ingress = compose_app(ServingArgs(), SecretStr(TOKEN))._bound_deployment
     token = ingress.init_kwargs["service_token"]
     assert isinstance(token, SecretStr) and token.get_secret_value() == TOKEN
 
 
-# ---------------------------------------------------------------- callers
-def test_cli_reload_sends_the_token_and_explains_a_refusal(data_dir, monkeypatch):
-    from serving import cli
-    from suuupra.cli.app import CLIError
+def test_the_builder_reads_the_token_of_its_build_process(tmp_path, monkeypatch):
+    """Serve calls the builder with the config's args only: the token comes from the Serve
+    build process's environment (a test of that edge, so configured through it here)."""
+    from serving.app import ServingArgs, build_app
 
+    monkeypatch.setenv("SUUUPRA_DATA_DIR", str(tmp_path))
     monkeypatch.setenv("SUUUPRA_SERVE_SERVICE_TOKEN", TOKEN)
+    token = build_app(ServingArgs())._bound_deployment.init_kwargs["service_token"]
+    assert token.get_secret_value() == TOKEN
+
+
+# ---------------------------------------------------------------- callers
+def test_cli_reload_sends_the_token_and_explains_a_refusal(settings, monkeypatch):
+    from cli import serve_cmd as cli
+    from suuupra.errors import CLIError
+
     seen: list[str | None] = []
 
     def answer(request: httpx.Request) -> httpx.Response:
@@ -115,16 +132,13 @@ def test_cli_reload_sends_the_token_and_explains_a_refusal(data_dir, monkeypatch
         return httpx.Response(200, json={"status": "ok", "deployments": []})
 
     transport = httpx.MockTransport(answer)
-    monkeypatch.setattr(cli, "_client", lambda: httpx.Client(base_url="http://serve", transport=transport))
-    assert cli._call("POST", "/admin/reload", authorized=True) == {"status": "ok", "deployments": []}
+    monkeypatch.setattr(cli, "_client", lambda s: httpx.Client(base_url="http://serve", transport=transport))
+    assert cli._call(settings, "POST", "/admin/reload", authorized=True) == {"status": "ok", "deployments": []}
     assert seen == [f"Bearer {TOKEN}"]
-    monkeypatch.setenv("SUUUPRA_SERVE_SERVICE_TOKEN", "another-token-0123456789-0123456789")
-    from suuupra.settings import reset_settings_cache
-
-    reset_settings_cache()
+    other = settings.model_copy(update={"serve_service_token": SecretStr("another-token-0123456789-0123456789")})
     with pytest.raises(CLIError, match="SUUUPRA_SERVE_SERVICE_TOKEN"):
-        cli._call("POST", "/admin/reload", authorized=True)
-    cli._call("GET", "/status")
+        cli._call(other, "POST", "/admin/reload", authorized=True)
+    cli._call(settings, "GET", "/status")
     assert seen[-1] is None  # public routes get no token
 
 

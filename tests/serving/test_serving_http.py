@@ -34,7 +34,7 @@ from serving.tutor_local import free_port
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(300)]
 
 UNPUBLISHED = course_id(8)
-# not the dev default: proves the token reaches the replicas from the environment
+# not the dev default: proves the token reaches the builder from the cluster's environment
 SERVICE_TOKEN = secrets.token_urlsafe(32)
 AUTH = {"Authorization": f"Bearer {SERVICE_TOKEN}"}
 APP_ARGS = {"poll_interval_s": 1.0, "fraud_replicas": 2, "request_timeout_s": 10.0}
@@ -50,7 +50,7 @@ def _config(settings, deployments=None) -> dict:
         {"name": "FraudScorer", "num_replicas": 2,
          "user_config": {"poll_interval_s": 1.0, "max_batch_size": 16, "batch_wait_timeout_s": 0.005}},
     ]
-    return runtime.platform_config(settings, APP_ARGS, tutor=False, deployments=deps)  # the most popular course in the training data
+    return runtime.platform_config(settings, APP_ARGS, tutor=False, deployments=deps)
 
 
 def _payment(**over):
@@ -77,23 +77,18 @@ def _wait_status(client: httpx.Client, predicate, timeout_s: float = 90.0) -> di
 
 @pytest.fixture(scope="module")
 def serve_app(tmp_path_factory):
-    from suuupra.settings import get_settings, reset_settings_cache
+    from suuupra.settings import load_settings
 
     data = tmp_path_factory.mktemp("serving") / "data"
     data.mkdir()
-    port = free_port()
-    mp = pytest.MonkeyPatch()
-    mp.setenv("SUUUPRA_DATA_DIR", str(data))
-    mp.setenv("SUUUPRA_PROFILE", "local")
-    mp.setenv("SUUUPRA_SERVE_PORT", str(port))
-    mp.setenv("SUUUPRA_SERVE_SERVICE_TOKEN", SERVICE_TOKEN)  # before the Ray head: the builder reads it
+    # The token lives in the cluster's environment, where the Serve builder reads it
+    # (never in a config: Serve shows those). Everything else is handed over by value.
+    cluster_env = {"SUUUPRA_SERVE_SERVICE_TOKEN": SERVICE_TOKEN}
     # Ray runs as a private head started by the CLI (see tests/ray_head.py for why)
     with ExitStack() as cleanup:
-        cleanup.callback(reset_settings_cache)
-        cleanup.callback(mp.undo)
-        mp.setenv("SUUUPRA_RAY_ADDRESS", cleanup.enter_context(ray_head(2, data.parent / "ray_head.log")))
-        reset_settings_cache()
-        settings = get_settings()
+        address = cleanup.enter_context(ray_head(2, data.parent / "ray_head.log", cluster_env))
+        settings = load_settings(profile="local", data_dir=data, serve_port=free_port(), ray_address=address,
+                                 serve_service_token=SERVICE_TOKEN)
         yield from _serve_with_champions(settings, data, cleanup)
 
 
@@ -101,8 +96,8 @@ def _serve_with_champions(settings, data, cleanup: ExitStack):
     from serving.model_source import FRAUD_MODEL, RECOMMENDER_MODEL, register_for_serving
 
     def publish() -> None:
-        register_for_serving(RECOMMENDER_MODEL, train_small_recommender(seed=0), REC_EXAMPLE)
-        register_for_serving(FRAUD_MODEL, train_small_fraud(seed=0), fraud_example())
+        register_for_serving(settings, RECOMMENDER_MODEL, train_small_recommender(seed=0), REC_EXAMPLE)
+        register_for_serving(settings, FRAUD_MODEL, train_small_fraud(seed=0), fraud_example())
 
     # the lake catalogue says one popular course was unpublished
     table = settings.tables_dir / "course_daily"
@@ -352,7 +347,7 @@ async def _stream(base: str, stop: asyncio.Event, results: list, concurrency: in
 def test_champion_swap_under_load_drops_nothing(serve_app):
     from serving.model_source import FRAUD_MODEL, RECOMMENDER_MODEL, register_for_serving
 
-    client = serve_app["client"]
+    client, settings = serve_app["client"], serve_app["settings"]
     base = str(client.base_url)
     rec_v2 = train_small_recommender(seed=1, factors=6)
     fraud_v2 = train_small_fraud(seed=1)
@@ -362,8 +357,8 @@ def test_champion_swap_under_load_drops_nothing(serve_app):
         stop = asyncio.Event()
         task = asyncio.create_task(_stream(base, stop, results))
         await asyncio.sleep(1.5)
-        await asyncio.to_thread(register_for_serving, RECOMMENDER_MODEL, rec_v2, REC_EXAMPLE)
-        await asyncio.to_thread(register_for_serving, FRAUD_MODEL, fraud_v2, fraud_example())
+        await asyncio.to_thread(register_for_serving, settings, RECOMMENDER_MODEL, rec_v2, REC_EXAMPLE)
+        await asyncio.to_thread(register_for_serving, settings, FRAUD_MODEL, fraud_v2, fraud_example())
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             new = {v for s, v in results[-20:] if s == 200}

@@ -31,28 +31,32 @@ def tutor_index(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     course scoping is observable. Yields the data dir; the Qdrant lock is released
     before yielding so another process (a Serve replica) can open the store.
     """
-    from rag import index_documents
+    from rag import StoreLocation, index_documents
     from rag.store import close_clients
     from rag.tutor.eval.corpus import injection_documents, python_docs_documents
-    from suuupra.settings import reset_settings_cache
 
     d = tmp_path_factory.mktemp("tutor_data")
-    mp = pytest.MonkeyPatch()
-    mp.setenv("SUUUPRA_DATA_DIR", str(d))
-    mp.setenv("SUUUPRA_PROFILE", "local")
-    mp.delenv("SUUUPRA_QDRANT_URL", raising=False)
-    reset_settings_cache()
-    close_clients()
+    store = StoreLocation.from_settings(_local_settings(d))
     docs = python_docs_documents(TEST_PAGES, sections=TEST_SECTIONS)
     for doc in docs:
         doc.course_id = COURSE_B if "inputoutput" in doc.url else COURSE_A
     docs += injection_documents(course_id=COURSE_A)
-    stats = index_documents(docs)
+    stats = index_documents(docs, store=store)
     assert stats.chunks_upserted > 10
-    close_clients()
+    close_clients(store)
     try:
         yield d
     finally:
-        close_clients()
-        mp.undo()
-        reset_settings_cache()
+        close_clients(store)
+
+
+@pytest.fixture(scope="module")
+def tutor_settings(tutor_index: Path):
+    """Settings over the tutor index, passed to the pipeline as a value."""
+    return _local_settings(tutor_index)
+
+
+def _local_settings(data_dir: Path):
+    from suuupra.settings import load_settings
+
+    return load_settings(data_dir=data_dir, profile="local", qdrant_url=None)

@@ -170,8 +170,8 @@ def test_request_token_limit_is_clamped() -> None:
     assert req.messages[0].text() == "hi"
 
 
-def test_vllm_config_follows_settings(settings) -> None:
-    from rag.llm.vllm_app import vllm_llm_config, vllm_serve_command, vllm_serve_config
+def test_vllm_config_follows_settings(tmp_path) -> None:
+    from serving.llm.vllm_app import vllm_llm_config, vllm_serve_command, vllm_serve_config
     from suuupra.settings import load_settings
 
     s = load_settings(
@@ -179,7 +179,7 @@ def test_vllm_config_follows_settings(settings) -> None:
         jwt_secret="test-jwt-secret-for-prod-vpIu5mJPw8qyhNh8Tb4J",
         media_signing_secret="test-media-secret-for-prod-QNjn49Hu3S8DyU_mLg",
         serve_service_token="test-serve-token-for-prod-kMHEVmfki3EE4h6WRR",
-        data_dir=settings.data_dir,
+        data_dir=tmp_path,
         vllm_tensor_parallel_size=2,
         vllm_max_model_len=16384,
     )
@@ -205,7 +205,7 @@ def test_vllm_config_matches_ray_llmconfig_fields() -> None:
     import importlib.util
     from pathlib import Path
 
-    from rag.llm.vllm_app import vllm_llm_config
+    from serving.llm.vllm_app import vllm_llm_config
     from suuupra.settings import load_settings
 
     spec = importlib.util.find_spec("ray")
@@ -227,7 +227,7 @@ def test_build_vllm_app_without_vllm_names_the_fix() -> None:
 
     if importlib.util.find_spec("vllm") is not None:
         pytest.skip("vLLM installed: covered by the GPU run")
-    from rag.llm.vllm_app import build_vllm_app
+    from serving.llm.vllm_app import build_vllm_app
 
     with pytest.raises(RuntimeError, match=r"suuupra\[gpu\]"):
         build_vllm_app()

@@ -7,18 +7,16 @@ and the context budget.
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 from rag.tutor.eval.corpus import INJECTION_CANARY
 
 
 @pytest.fixture(scope="module")
-def pipeline(tutor_index: Path):
+def pipeline(tutor_settings):
     from rag.tutor.pipeline import TutorPipeline
 
-    return TutorPipeline()
+    return TutorPipeline(tutor_settings)
 
 
 def _user(q: str) -> list[dict[str, str]]:
@@ -79,6 +77,6 @@ def test_context_budget_is_respected(pipeline) -> None:
     small = pipeline.settings.model_copy(update={"tutor_context_tokens": 150, "tutor_top_k": 4})
     from rag.tutor.pipeline import TutorPipeline
 
-    turn = TutorPipeline(settings=small).prepare(_user("How do I use a list as a stack with append and pop?"))
+    turn = TutorPipeline(small).prepare(_user("How do I use a list as a stack with append and pop?"))
     assert turn.sources
     assert sum(approx_tokens(s.text) for s in turn.sources) <= 150

@@ -1,4 +1,4 @@
-"""tutor: conversations and messages (issue 8, AI tutor)
+"""tutor: conversations and messages
 
 Revision ID: 0800_tutor
 Revises: 0100_streaming

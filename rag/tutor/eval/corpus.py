@@ -1,6 +1,6 @@
 """The evaluation corpus: pages of the local Python docs, plus planted injection pages.
 
-Documents are parsed with the crawler's own extractor (:func:`crawlers.extract.extract`)
+Documents are parsed with the crawler's own extractor (:func:`rag.extract.extract`)
 so sections and deep links match what the production crawl indexes. URLs use the
 public ``docs.python.org/3.11`` address so citations are meaningful links.
 """
@@ -51,7 +51,7 @@ def python_docs_documents(
     ``sections`` keeps only sections whose heading contains one of the given strings
     (tests use it to index a small but real corpus quickly).
     """
-    from crawlers.extract import extract
+    from rag.extract import extract
 
     root = docs_root()
     docs = []

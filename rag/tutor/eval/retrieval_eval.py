@@ -10,22 +10,23 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rag.tutor.eval.harness import EvalQuestion, cites_expected, load_questions
 
-
-def evaluate_retrieval(questions: Sequence[EvalQuestion] | None = None, pipeline: Any = None) -> dict[str, Any]:
+if TYPE_CHECKING:
     from rag.tutor.pipeline import TutorPipeline
 
-    pipe = pipeline or TutorPipeline()
+
+def evaluate_retrieval(pipeline: TutorPipeline, questions: Sequence[EvalQuestion] | None = None) -> dict[str, Any]:
+    """Prepare every question with ``pipeline`` (its settings pick the index and ``tutor_top_k``)."""
     qs = list(questions) if questions is not None else load_questions()
     hits, hit1, answered, refused, ms = 0, 0, 0, 0, []
     rows = []
     n_ans = sum(q.kind == "answer" for q in qs)
     for q in qs:
         t0 = time.perf_counter()
-        turn = pipe.prepare([{"role": "user", "content": q.question}], mode=q.mode)
+        turn = pipeline.prepare([{"role": "user", "content": q.question}], mode=q.mode)
         ms.append((time.perf_counter() - t0) * 1000)
         urls = [s.url for s in turn.sources]
         hit = any(cites_expected(u, q.expected_urls) for u in urls)

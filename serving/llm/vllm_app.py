@@ -5,7 +5,7 @@ Two supported ways to run it, both built from the same settings
 
 * :func:`build_vllm_app` — Ray Serve LLM (``ray.serve.llm.LLMConfig`` +
   ``build_openai_app``), the default: it gives autoscaling and shares the Serve
-  cluster with the rest of ``serving/``. Its route prefix is ``/llm`` so
+  cluster with the rest of ``serving/`` (selected by :func:`serving.llm.build_llm_app`). Its route prefix is ``/llm`` so
   ``settings.llm_base_url`` (``.../llm/v1``) is unchanged between profiles.
 * :func:`vllm_serve_command` — a standalone ``vllm serve`` OpenAI server, for a
   dedicated GPU box; point ``SUUUPRA_LLM_BASE_URL`` at it.
@@ -44,21 +44,18 @@ class VLLMArgs(BaseModel):
 
 
 def served_model_id(settings: Settings, args: VLLMArgs | None = None) -> str:
-    """The ``model`` name the tutor sends (see :func:`rag.llm.served_model_name`)."""
+    """The ``model`` name the tutor sends (see :func:`rag.llm.served_model_name`), unless overridden."""
     from rag.llm import served_model_name
 
     return (args.model_id if args and args.model_id else None) or served_model_name(settings)
 
 
-def vllm_llm_config(settings: Settings | None = None, args: VLLMArgs | dict[str, Any] | None = None) -> dict:
+def vllm_llm_config(settings: Settings, args: VLLMArgs | dict[str, Any] | None = None) -> dict:
     """Keyword arguments of ``ray.serve.llm.LLMConfig`` for the prod model.
 
     ``engine_kwargs`` go straight to vLLM's ``AsyncEngineArgs``: tensor parallelism
     and max model length are the two settings that decide whether a model fits.
     """
-    from suuupra.settings import get_settings
-
-    settings = settings or get_settings()
     a = args if isinstance(args, VLLMArgs) else VLLMArgs.model_validate(args or {})
     tp = a.tensor_parallel_size or settings.vllm_tensor_parallel_size
     cfg: dict[str, Any] = {
@@ -82,7 +79,7 @@ def vllm_llm_config(settings: Settings | None = None, args: VLLMArgs | dict[str,
     return cfg
 
 
-def vllm_serve_config(settings: Settings | None = None, args: VLLMArgs | dict[str, Any] | None = None) -> dict:
+def vllm_serve_config(settings: Settings, args: VLLMArgs | dict[str, Any] | None = None) -> dict:
     """A ``serve deploy`` config file (as a dict) for the Ray Serve LLM OpenAI app."""
     a = args if isinstance(args, VLLMArgs) else VLLMArgs.model_validate(args or {})
     return {
@@ -97,7 +94,7 @@ def vllm_serve_config(settings: Settings | None = None, args: VLLMArgs | dict[st
     }
 
 
-def vllm_serve_command(settings: Settings | None = None, args: VLLMArgs | dict[str, Any] | None = None) -> list[str]:
+def vllm_serve_command(settings: Settings, args: VLLMArgs | dict[str, Any] | None = None) -> list[str]:
     """Argv of an equivalent standalone vLLM OpenAI server (``vllm serve``)."""
     cfg = vllm_llm_config(settings, args)
     eng = cfg["engine_kwargs"]
@@ -122,8 +119,12 @@ def vllm_serve_command(settings: Settings | None = None, args: VLLMArgs | dict[s
 def build_vllm_app(args: VLLMArgs | dict[str, Any] | None = None) -> Application:
     """Ray Serve LLM OpenAI app (``/v1/chat/completions``, ``/v1/models``) on vLLM.
 
-    Raises a clear error when vLLM is not installed (it is a GPU-only extra).
+    A Serve builder, so an edge: the settings are those of the process Serve builds
+    the application in. Raises a clear error when vLLM is not installed (it is a
+    GPU-only extra).
     """
+    from suuupra.settings import load_settings
+
     try:
         from ray.serve.llm import LLMConfig, build_openai_app
     except ImportError as exc:
@@ -131,5 +132,5 @@ def build_vllm_app(args: VLLMArgs | dict[str, Any] | None = None) -> Application
             "the prod LLM backend needs vLLM: pip install 'suuupra[gpu]' (or ray[llm]) on a GPU machine "
             f"({exc})"
         ) from exc
-    llm_config = LLMConfig(**vllm_llm_config(None, args))
+    llm_config = LLMConfig(**vllm_llm_config(load_settings(), args))
     return build_openai_app({"llm_configs": [llm_config]})

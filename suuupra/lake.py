@@ -1,8 +1,10 @@
-"""One place that decides where lake tables live.
+"""One place that decides where lake tables (and stream-job state) live.
 
 Every producer (Spark, Flink) and consumer (Feast offline sources, models,
-marts) resolves table locations through :func:`table_path`, so moving the lake
-(another data dir, a prod mount) is a settings change, never a code hunt.
+marts, serving) resolves table locations through :func:`table_path`, so moving
+the lake (another data dir, a prod mount) is a settings change, never a code
+hunt. It lives in the kernel because producers and consumers sit in different
+areas that must not import each other.
 """
 
 from __future__ import annotations
@@ -10,7 +12,8 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from suuupra.settings import Settings, get_settings
+from suuupra.settings import Settings
+from suuupra.stream_tables import STREAM_TABLES as _STREAM_CONTRACT
 
 _NAME = re.compile(r"^[a-z][a-z0-9_]*(/[a-z][a-z0-9_]*)?$")
 
@@ -29,16 +32,10 @@ BATCH_TABLES: tuple[str, ...] = (
 )
 
 #: Stream outputs written by the Flink jobs (``<tables_dir>/stream/<name>/``).
-STREAM_TABLES: tuple[str, ...] = (
-    "learner_payment_velocity",
-    "device_payment_velocity",
-    "ip_payment_velocity",
-    "course_engagement",
-    "trending_courses",
-)
+STREAM_TABLES: tuple[str, ...] = tuple(_STREAM_CONTRACT)
 
 
-def table_path(name: str, settings: Settings | None = None) -> Path:
+def table_path(name: str, settings: Settings) -> Path:
     """Directory of lake table ``name`` (``"interactions"`` or ``"stream/trending_courses"``).
 
     A bare stream table name (e.g. ``"trending_courses"``) resolves under
@@ -46,29 +43,26 @@ def table_path(name: str, settings: Settings | None = None) -> Path:
     """
     if not _NAME.match(name):
         raise ValueError(f"invalid table name {name!r}: use lower_snake_case, optionally prefixed by 'stream/'")
-    settings = settings or get_settings()
     if "/" not in name and name in STREAM_TABLES:
         name = f"stream/{name}"
     return settings.tables_dir / name
 
 
-def stream_table_path(name: str, settings: Settings | None = None) -> Path:
+def stream_table_path(name: str, settings: Settings) -> Path:
     """Directory of a Flink output table (always under ``<tables_dir>/stream/``)."""
     return table_path(f"stream/{name.removeprefix('stream/')}", settings)
 
 
-def flink_staging_path(name: str, settings: Settings | None = None) -> Path:
+def flink_staging_path(name: str, settings: Settings) -> Path:
     """Where a Flink job's file sink commits its JSON output (``<lake_dir>/flink/<name>/``).
 
     Kept apart from ``stream/<name>/`` because that directory is a Parquet
-    table read by Feast; the publisher converts committed staging files into
-    Parquet parts there and pushes them to the online store.
+    table read by the feature store; the publisher converts committed staging
+    files into Parquet parts there.
     """
-    settings = settings or get_settings()
     return settings.lake_dir / "flink" / name
 
 
-def checkpoint_dir(job: str, settings: Settings | None = None) -> Path:
+def checkpoint_dir(job: str, settings: Settings) -> Path:
     """Local Flink checkpoint directory of ``job`` under the data dir."""
-    settings = settings or get_settings()
     return settings.data_dir / "checkpoints" / "flink" / job

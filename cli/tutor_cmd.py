@@ -1,4 +1,7 @@
-"""CLI: ``suuupra tutor ...`` (serve, ask, index-docs, vllm-config) and ``suuupra eval tutor``."""
+"""CLI: ``suuupra tutor ...`` (serve, ask, index-docs, vllm-config) and ``suuupra eval tutor``.
+
+Command functions are the edge: they read the process settings and pass them down.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +10,7 @@ from pathlib import Path
 
 import typer
 
-from suuupra.cli.app import CLIError
+from suuupra.errors import CLIError
 
 app = typer.Typer(help="AI tutor: grounded answers with citations over the OpenAI protocol.", no_args_is_help=True)
 eval_app = typer.Typer(help="Evaluations.", no_args_is_help=True)
@@ -25,19 +28,21 @@ def index_docs(
     pages: list[str] = typer.Option(None, "--page", help="docs page relative to the HTML root (repeatable)"),
 ) -> None:
     """Index the Python docs pages the eval question set is written against (plus injection test pages)."""
-    from rag import index_documents
+    from rag import StoreLocation, index_documents
+    from rag.store import SearchUnavailableError
     from rag.tutor.eval.corpus import (
         EVAL_PAGES,
         DocsNotFoundError,
         injection_documents,
         python_docs_documents,
     )
+    from suuupra.settings import get_settings
 
     try:
         docs = python_docs_documents(pages or EVAL_PAGES) + injection_documents()
-    except DocsNotFoundError as exc:
+        stats = index_documents(docs, store=StoreLocation.from_settings(get_settings()), progress=True)
+    except (DocsNotFoundError, SearchUnavailableError) as exc:
         raise CLIError(str(exc)) from None
-    stats = index_documents(docs, progress=True)
     typer.echo(f"indexed {stats.documents_indexed} pages ({stats.chunks_upserted} chunks) into {stats.collection}")
 
 
@@ -109,15 +114,16 @@ def vllm_config_cmd(
     """Print the prod vLLM deployment (Ray Serve LLM config file, or a `vllm serve` command)."""
     import shlex
 
-    from rag.llm.vllm_app import VLLMArgs, vllm_serve_command, vllm_serve_config
+    from serving.llm.vllm_app import VLLMArgs, vllm_serve_command, vllm_serve_config
+    from suuupra.settings import get_settings
 
     args = VLLMArgs(
         tensor_parallel_size=tensor_parallel_size, max_model_len=max_model_len, accelerator_type=accelerator_type
     )
     if command:
-        typer.echo(shlex.join(vllm_serve_command(None, args)))
+        typer.echo(shlex.join(vllm_serve_command(get_settings(), args)))
     else:
-        typer.echo(json.dumps(vllm_serve_config(None, args), indent=2))
+        typer.echo(json.dumps(vllm_serve_config(get_settings(), args), indent=2))
 
 
 @eval_app.command("tutor")

@@ -1,4 +1,9 @@
-"""Turn an HTML page into a :class:`rag.types.Document`: title, sections, links.
+"""Turn an HTML page into the parts of a :class:`rag.types.Document`: title, sections, links.
+
+It lives with the document model (not in the crawler) because everything that
+builds documents from HTML uses it: the crawler for fetched pages, the tutor's
+evaluation corpus and the benchmarks for local docs files. One extractor keeps
+their sections and deep links identical to what the production crawl indexes.
 
 Only the main content is kept (Sphinx ``div[role=main]``, else ``<main>``,
 ``<article>``, ``<body>``), so navigation bars and footers repeated on every page

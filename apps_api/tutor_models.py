@@ -1,8 +1,9 @@
-"""Persisted tutor conversations (tables created by migration ``0800_tutor`` in apps_api).
+"""Persisted tutor conversations (tables created by migration ``0800_tutor``).
 
-Stored on the apps_api ``Base`` so they share its database, sessions and
-migrations. Message text is stored (learners see their history); it is never
-logged.
+They belong to the API, not to the tutor engine (``rag.tutor``): stored on the
+API's ``Base`` they share its database, sessions and migrations, and the engine
+stays free of any web or database layer. Message text is stored (learners see
+their history); it is never logged.
 """
 
 from __future__ import annotations

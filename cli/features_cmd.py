@@ -8,12 +8,12 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from suuupra.errors import CLIError
+
 app = typer.Typer(help="Feature store (Feast): apply, materialize, show.", no_args_is_help=True)
 
 
-def _error(message: str):
-    from suuupra.cli.app import CLIError
-
+def _error(message: str) -> CLIError:
     return CLIError(message)
 
 
@@ -47,6 +47,7 @@ def materialize_cmd(
     from datetime import UTC, datetime
 
     from features.materialize import materialize_incremental
+    from suuupra.settings import get_settings
 
     end_dt = None
     if end:
@@ -56,7 +57,7 @@ def materialize_cmd(
             raise _error(f"--end {end!r} is not an ISO timestamp, e.g. 2026-11-24T00:00:00") from None
         end_dt = end_dt if end_dt.tzinfo else end_dt.replace(tzinfo=UTC)
     try:
-        summary = materialize_incremental(end=end_dt, views=view or None)
+        summary = materialize_incremental(get_settings(), end=end_dt, views=view or None)
     except (RuntimeError, ValueError) as exc:
         raise _error(str(exc)) from None
     console = Console()
@@ -74,8 +75,10 @@ def show_cmd(
 ) -> None:
     """List feature services/views, or one service's features and (with --entity) online values."""
     from features.store import get_store
+    from suuupra.settings import get_settings
 
-    store = get_store()
+    settings = get_settings()
+    store = get_store(settings)
     services = {s.name: s for s in store.list_feature_services()}
     if not services:
         raise _error("no feature services registered: run `suuupra features apply` first")
@@ -113,7 +116,7 @@ def show_cmd(
             raise _error(f"--entity amount_minor={v!r} must be a number") from None
     from features.online import get_online_features
 
-    res = get_online_features(service, [row], budget_ms=10_000)
+    res = get_online_features(service, [row], settings, budget_ms=10_000)
     if res.error:
         raise _error(res.error)
     out = {"unknown_entity": res.unknown_entity[0], "latency_ms": round(res.latency_ms, 2), **res.rows[0]}

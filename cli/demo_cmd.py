@@ -17,8 +17,8 @@ def demo_data(
     keep: bool = typer.Option(False, "--keep", help="Append instead of replacing existing demo events."),
 ) -> None:
     """Generate synthetic learners, courses, engagement, commerce and labelled fraud."""
-    from suuupra.cli.app import CLIError
     from suuupra.demo import WorldConfig, write_demo_world
+    from suuupra.errors import CLIError
     from suuupra.settings import get_settings
 
     try:

@@ -32,7 +32,7 @@ def transcode(src: Path = typer.Argument(..., help="Source video file."),
     from apps_api.streaming import hls
     from apps_api.streaming.ffmpeg import FfmpegError, ProbeError, probe
     from apps_api.streaming.ladder import plan_ladder
-    from suuupra.cli.app import CLIError
+    from suuupra.errors import CLIError
 
     if not src.is_file():
         raise CLIError(f"{src} does not exist; pass a video file (make one with `suuupra streaming test-clip`)")
@@ -75,7 +75,7 @@ def _db_and_ctx():
 def run_job(job_id: str = typer.Argument(...)) -> None:
     """Run a queued (or crashed) transcode job in this process."""
     from apps_api.streaming.jobs import JobStateError, execute_job
-    from suuupra.cli.app import CLIError
+    from suuupra.errors import CLIError
 
     db, ctx, _ = _db_and_ctx()
     try:
@@ -90,7 +90,7 @@ def run_job(job_id: str = typer.Argument(...)) -> None:
 def retry(job_id: str = typer.Argument(...)) -> None:
     """Re-queue a failed or crashed job and run it here."""
     from apps_api.streaming.jobs import JobStateError, execute_job, retry_job
-    from suuupra.cli.app import CLIError
+    from suuupra.errors import CLIError
 
     db, ctx, config = _db_and_ctx()
     try:
@@ -109,7 +109,7 @@ def sign(path: str = typer.Argument(..., help="Media path, e.g. videos/<asset>/m
     """Print a signed media URL path (support / debugging)."""
     from apps_api.streaming.signing import SignatureError, scope_of, sign_url
     from apps_api.streaming.storage import UnsafeKeyError
-    from suuupra.cli.app import CLIError
+    from suuupra.errors import CLIError
     from suuupra.settings import get_settings
 
     try:

@@ -7,7 +7,8 @@ Routes (under the application's route prefix, ``/llm`` by default, so
 * ``POST /v1/chat/completions`` (JSON, or server-sent events with ``stream: true``)
 
 This is the ``local`` twin of vLLM's OpenAI server: same paths, same bodies, so the
-tutor cannot tell which one it is talking to.
+tutor cannot tell which one it is talking to. The engine is :mod:`rag.llm.smollm2`;
+this module only puts it behind Serve and HTTP.
 """
 
 import asyncio
@@ -16,10 +17,10 @@ import time
 from collections.abc import Iterator
 from typing import Any
 
-from fastapi import FastAPI, Request
+from fastapi import FastAPI
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, StreamingResponse
-from pydantic import BaseModel, Field
+from pydantic import Field
 from ray import serve
 from ray.serve import Application
 
@@ -30,33 +31,23 @@ from rag.llm.protocol import (
     completion_response,
     models_response,
     new_completion_id,
-    problem,
 )
-from suuupra.serve_options import actor_options
+from serving.openai_errors import validation_problem
+from serving.options import ReplicaArgs
 
 log = logging.getLogger(__name__)
 
 llm_api = FastAPI(title="Suuupra local LLM (OpenAI protocol)", docs_url=None, redoc_url=None)
+llm_api.add_exception_handler(RequestValidationError, validation_problem)
 
 
-@llm_api.exception_handler(RequestValidationError)
-async def _validation_problem(request: Request, exc: RequestValidationError) -> JSONResponse:
-    detail = "; ".join(
-        f"{'.'.join(str(p) for p in e['loc'][1:]) or 'body'}: {e['msg']}" for e in exc.errors()
-    )
-    return JSONResponse(
-        problem(422, "Invalid request", detail), status_code=422, media_type="application/problem+json"
-    )
-
-
-class LocalLLMArgs(BaseModel):
+class LocalLLMArgs(ReplicaArgs):
     """Arguments of :func:`build_local_llm_app` (also accepted from a Serve config file)."""
 
     num_cpus: float = Field(default=1.0, ge=0)
     num_threads: int | None = Field(default=None, ge=1, description="torch threads; settings default")
     max_output_tokens: int | None = Field(default=None, ge=1, description="hard cap; settings default")
     request_timeout_s: float | None = Field(default=None, gt=0)
-    env_vars: dict[str, str] | None = Field(default=None, description="replica environment (settings)")
     max_ongoing_requests: int = Field(default=8, ge=1)
 
 
@@ -67,10 +58,10 @@ class LLMServer:
 
     def __init__(self, args: dict[str, Any] | None = None) -> None:
         from rag.llm.smollm2 import LocalChatModel
-        from suuupra.settings import get_settings
+        from suuupra.settings import load_settings
 
         a = LocalLLMArgs.model_validate(args or {})
-        settings = get_settings()
+        settings = load_settings()  # the replica is an edge: its own SUUUPRA_* environment
         self.max_output_tokens = a.max_output_tokens or settings.tutor_max_output_tokens
         self.timeout_s = a.request_timeout_s or settings.tutor_request_timeout_s
         self.model = LocalChatModel(num_threads=a.num_threads or settings.llm_num_threads)
@@ -134,8 +125,12 @@ class LLMServer:
 
 
 def build_local_llm_app(args: dict[str, Any] | LocalLLMArgs | None = None) -> Application:
-    """Typed Serve app builder for the local SmolLM2 backend (``serve run rag.llm.server:build_local_llm_app``)."""
+    """Typed Serve app builder for the local SmolLM2 backend.
+
+    ``serve run serving.llm.local_app:build_local_llm_app``; the profile switch is
+    :func:`serving.llm.build_llm_app`.
+    """
     a = args if isinstance(args, LocalLLMArgs) else LocalLLMArgs.model_validate(args or {})
     return LLMServer.options(
-        ray_actor_options=actor_options(a.num_cpus, a.env_vars), max_ongoing_requests=a.max_ongoing_requests
+        ray_actor_options=a.actor_options(), max_ongoing_requests=a.max_ongoing_requests
     ).bind(a.model_dump())

@@ -28,7 +28,7 @@ def serve(
 
     from apps_api.db import make_engine
     from apps_api.migrate import MigrationStateError, assert_at_head
-    from suuupra.cli.app import CLIError
+    from suuupra.errors import CLIError
 
     settings = _settings()
     engine = make_engine(settings.database_url or "")
@@ -56,7 +56,7 @@ def relay(
     import time
 
     from apps_api.ops import relay_outbox
-    from suuupra.cli.app import CLIError
+    from suuupra.errors import CLIError
 
     settings = _settings()
     while True:
@@ -78,7 +78,7 @@ def create_admin(email: str = typer.Argument(...), password: str = typer.Option(
     from apps_api.errors import ApiError
     from apps_api.main import build_state
     from apps_api.services.identity import create_user
-    from suuupra.cli.app import CLIError
+    from suuupra.errors import CLIError
 
     if len(password) < 8:
         raise CLIError("password must have at least 8 characters")
@@ -100,7 +100,7 @@ def create_admin(email: str = typer.Argument(...), password: str = typer.Option(
 def db_upgrade(revision: str = typer.Argument("head")) -> None:
     """Migrate the API database (settings.database_url) to the latest schema."""
     from apps_api.migrate import upgrade
-    from suuupra.cli.app import CLIError
+    from suuupra.errors import CLIError
 
     settings = _settings()
     try:

@@ -2,7 +2,8 @@
 
 ``suuupra bench recsys|fraud`` print the external benchmark tables (and write JSON to
 ``benchmarks/results/``); ``suuupra models ...`` trains on platform tables, shows and
-promotes registry versions.
+promotes registry versions. The commands are the edge: they read the platform settings
+once and hand them to the library, which never looks them up itself.
 """
 
 from __future__ import annotations
@@ -49,7 +50,7 @@ def bench_recsys(
     """MovieLens-100k, 75/25 per-user stratified split, k=10, vs microsoft/recommenders BPR."""
     from models.bench import run_recsys_benchmark
     from models.datasets import DatasetUnavailable
-    from suuupra.cli.app import CLIError
+    from suuupra.errors import CLIError
 
     console = Console()
     algos = [a.strip() for a in algorithms.split(",") if a.strip()]
@@ -113,7 +114,7 @@ def bench_fraud(
     """ULB credit-card fraud, stratified 80/20: torch MLP vs LR vs LightGBM (PR-AUC headline)."""
     from models.bench import run_fraud_benchmark
     from models.datasets import DatasetUnavailable
-    from suuupra.cli.app import CLIError
+    from suuupra.errors import CLIError
 
     if (n_models is not None and n_models < 1) or (max_epochs is not None and max_epochs < 1):
         raise CLIError("--n-models and --max-epochs must be at least 1")
@@ -177,7 +178,7 @@ def _fraud_repeats(
 ) -> None:
     from models.bench import run_fraud_repeats
     from models.datasets import DatasetUnavailable
-    from suuupra.cli.app import CLIError
+    from suuupra.errors import CLIError
 
     try:
         res = run_fraud_repeats(
@@ -218,13 +219,14 @@ def train(
     """Train on the platform tables (Spark ETL output), log to MLflow and run the promotion gate."""
     from models.errors import TrainingInputError
     from models.platform import PlatformDataMissing, train_fraud_from_tables, train_recommender_from_tables
-    from suuupra.cli.app import CLIError
+    from suuupra.errors import CLIError
+    from suuupra.settings import get_settings
 
     runners = {"recommender": train_recommender_from_tables, "fraud": train_fraud_from_tables}
     if model not in runners:
         raise CLIError(f"unknown model {model!r}; use one of {sorted(runners)}")
     try:
-        out = runners[model](margin=margin)
+        out = runners[model](get_settings(), margin=margin)
     except (PlatformDataMissing, TrainingInputError) as exc:
         raise CLIError(str(exc)) from exc
     d = out["decision"]
@@ -237,13 +239,15 @@ def train(
 def champion(name: str = typer.Argument("suuupra-recommender", help="Registered model name.")) -> None:
     """Show which version holds the champion and challenger aliases, and why."""
     from models.registry import CHALLENGER, CHAMPION, alias_version, registry_client
+    from suuupra.settings import get_settings
 
-    client = registry_client()
+    uri = str(get_settings().mlflow_tracking_uri or "")
+    client = registry_client(uri)
     table = Table(title=name)
     for col in ("alias", "version", "decision", "reason"):
         table.add_column(col)
     for alias in (CHAMPION, CHALLENGER):
-        version = alias_version(name, alias)
+        version = alias_version(name, alias, tracking_uri=uri)
         if version is None:
             table.add_row(alias, "-", "-", "-")
             continue

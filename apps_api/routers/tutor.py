@@ -1,4 +1,4 @@
-"""Learner-facing tutor conversations, mounted by apps_api under ``/api/v1``.
+"""Learner-facing tutor conversations, mounted under ``/api/v1``.
 
 Routes (all authenticated, owner-only):
 
@@ -8,7 +8,7 @@ Routes (all authenticated, owner-only):
 * ``GET  /tutor/conversations/{id}`` — one conversation with its messages.
 * ``POST /tutor/conversations/{id}/messages`` — ask; the question and the answer
   (with citations) are persisted and two ``tutor.message`` events are emitted
-  through the apps_api transactional outbox.
+  through the transactional outbox.
 
 The answer comes from the tutor's OpenAI-compatible endpoint
 (``settings.tutor_base_url``), with the stored history so follow-ups resolve.
@@ -32,7 +32,7 @@ from apps_api.db import utcnow
 from apps_api.deps import CurrentUser, ReadSessionDep, SessionDep, StateDep, is_enrolled
 from apps_api.errors import ApiError
 from apps_api.outbox import emit
-from rag.tutor.db_models import TutorConversation, TutorMessageRow
+from apps_api.tutor_models import TutorConversation, TutorMessageRow
 
 log = logging.getLogger("suuupra.tutor.api")
 router = APIRouter(prefix="/tutor", tags=["tutor"])

@@ -1,4 +1,11 @@
-"""``suuupra index`` (manage the search index) and ``suuupra search`` (query it)."""
+"""``suuupra index`` (manage the search index) and ``suuupra search`` (query it).
+
+Command functions are the edge: they read the process settings and pass the
+store location down. ``index_app`` holds the commands that need only the index;
+the ``suuupra index`` group the CLI mounts is :data:`cli.crawl_cmd.index_app`,
+which adds ``rebuild`` (re-index a crawled source): that needs the crawler, and
+``crawlers`` builds on ``rag``, never the other way round.
+"""
 
 from __future__ import annotations
 
@@ -7,15 +14,17 @@ from pathlib import Path
 
 import typer
 
-index_app = typer.Typer(
-    help="Manage the search index (Qdrant collection behind the `docs` alias).", no_args_is_help=True
-)
+from suuupra.errors import CLIError
+
+INDEX_HELP = "Manage the search index (Qdrant collection behind the `docs` alias)."
+index_app = typer.Typer(help=INDEX_HELP, no_args_is_help=True)
 
 
-def _cli_error(msg: str) -> Exception:
-    from suuupra.cli.app import CLIError
+def _store():
+    from rag.store import StoreLocation
+    from suuupra.settings import get_settings
 
-    return CLIError(msg)
+    return StoreLocation.from_settings(get_settings())
 
 
 @index_app.command("status")
@@ -25,32 +34,15 @@ def status(as_json: bool = typer.Option(False, "--json")) -> None:
     from rag.store import SearchUnavailableError
 
     try:
-        info = index_status()
+        info = index_status(_store())
     except SearchUnavailableError as exc:
-        raise _cli_error(str(exc)) from None
+        raise CLIError(str(exc)) from None
     if as_json:
         typer.echo(json.dumps(info))
     elif info["collection"] is None:
         typer.echo("no search index yet: run `suuupra crawl run` (or `suuupra index add FILE.jsonl`)")
     else:
         typer.echo(f"alias {info['alias']} -> {info['collection']}: {info['points']} chunks")
-
-
-@index_app.command("rebuild")
-def rebuild(
-    source: str = typer.Option("python-docs", "--source", help="Crawl state to rebuild from."),
-) -> None:
-    """Re-chunk and re-embed every crawled page into a fresh collection, then swap the alias."""
-    from crawlers.state import CrawlState, state_path
-    from rag.index import rebuild_index
-
-    path = state_path(source)
-    if not path.exists():
-        raise _cli_error(f"no crawl state for source {source!r}; run `suuupra crawl run` first")
-    with CrawlState(path) as st:
-        docs = st.documents()
-    stats = rebuild_index(docs, progress=True)
-    typer.echo(f"rebuilt {stats.collection}: {stats.documents_indexed} pages, {stats.chunks_upserted} chunks")
 
 
 @index_app.command("add")
@@ -61,10 +53,11 @@ def add(
 ) -> None:
     """Index documents from a JSONL file (incremental upsert)."""
     from rag.index import index_documents
+    from rag.store import SearchUnavailableError
     from rag.types import Document
 
     if not path.is_file():
-        raise _cli_error(f"{path} is not a file")
+        raise CLIError(f"{path} is not a file")
     docs = []
     for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
         if not line.strip():
@@ -72,8 +65,11 @@ def add(
         try:
             docs.append(Document.from_dict(json.loads(line)))
         except (ValueError, TypeError) as exc:
-            raise _cli_error(f"{path}:{n}: not a valid document ({exc})") from None
-    stats = index_documents(docs, progress=True)
+            raise CLIError(f"{path}:{n}: not a valid document ({exc})") from None
+    try:
+        stats = index_documents(docs, store=_store(), progress=True)
+    except SearchUnavailableError as exc:
+        raise CLIError(str(exc)) from None
     typer.echo(
         f"indexed {stats.documents_indexed} documents ({stats.documents_unchanged} unchanged), "
         f"{stats.chunks_upserted} chunks; {stats.points_total} chunks in {stats.collection}"
@@ -100,10 +96,11 @@ def search_cmd(
     from rag.suggest import autocomplete
 
     if mode not in ("hybrid", "dense", "bm25"):
-        raise _cli_error("--mode must be one of hybrid, dense, bm25")
+        raise CLIError("--mode must be one of hybrid, dense, bm25")
+    store = _store()
     try:
         if suggest:
-            out = autocomplete(query, k=k)
+            out = autocomplete(query, k=k, store=store)
             typer.echo(json.dumps(out) if as_json else "\n".join(out))
             return
         filters = {
@@ -112,11 +109,10 @@ def search_cmd(
             "content_type": content_type,
             "tags": tag or None,
         }
-        hits = search(query, k=k, filters={k_: v for k_, v in filters.items() if v}, mode=mode)  # type: ignore[arg-type]
-    except InvalidQueryError as exc:
-        raise _cli_error(str(exc)) from None
-    except SearchUnavailableError as exc:
-        raise _cli_error(str(exc)) from None
+        wanted = {k_: v for k_, v in filters.items() if v}
+        hits = search(query, k=k, filters=wanted, store=store, mode=mode)  # type: ignore[arg-type]
+    except (InvalidQueryError, SearchUnavailableError) as exc:
+        raise CLIError(str(exc)) from None
     if as_json:
         typer.echo(json.dumps([h.to_dict() for h in hits], indent=2))
         return

@@ -49,12 +49,12 @@ def platform_services() -> list[Service]:
     host = "127.0.0.1"
     return [
         Service("docs site (crawl source)", "crawlers.docs_server",
-                [py, "-m", "suuupra", "crawl", "serve"], f"http://{host}:{s.docs_port}/", "/robots.txt"),
+                [py, "-m", "cli", "crawl", "serve"], f"http://{host}:{s.docs_port}/", "/robots.txt"),
         Service("apps_api (FastAPI)", "apps_api.main",
-                [py, "-m", "suuupra", "api", "serve", "--host", s.api_host, "--port", str(s.api_port)],
+                [py, "-m", "cli", "api", "serve", "--host", s.api_host, "--port", str(s.api_port)],
                 f"http://{s.api_host}:{s.api_port}/docs", "/healthz"),
-        Service("Ray Serve (recommendations, fraud, tutor)", "serving.cli",
-                [py, "-m", "suuupra", "serve", "up"],
+        Service("Ray Serve (recommendations, fraud, tutor)", "cli.serve_cmd",
+                [py, "-m", "cli", "serve", "up"],
                 f"http://{s.serve_host}:{s.serve_port}/status",
                 ("/status", "/llm/v1/models", "/tutor/v1/models"), startup_timeout_s=420),
         Service("Dagster UI", "dagster_webserver",
@@ -117,7 +117,7 @@ def _stop_all(procs: list[tuple[Service, subprocess.Popen]]) -> None:
 
 def print_walk(settings) -> bool:
     """Run the scripted learner walk against the running services and print each step."""
-    from suuupra.walk import run_walk
+    from cli.walk import run_walk
 
     report = run_walk(settings)
     table = Table(title="learner walk: " + ("ok" if report.ok else "FAILED"))
@@ -131,7 +131,7 @@ def print_walk(settings) -> bool:
 
 def walk_cmd() -> None:
     """Walk the running platform as a new learner (register, browse, recommend, tutor, buy, watch)."""
-    from suuupra.cli.app import CLIError
+    from suuupra.errors import CLIError
     from suuupra.settings import get_settings
 
     if not print_walk(get_settings()):
@@ -144,7 +144,7 @@ def up(
     walk: bool = typer.Option(False, "--walk", help="Once up, run the scripted learner walk (suuupra walk)."),
 ) -> None:
     """Start apps_api, Ray Serve, the Dagster UI, the MLflow UI and the docs site; print their URLs."""
-    from suuupra.cli.app import CLIError
+    from suuupra.errors import CLIError
     from suuupra.settings import get_settings
 
     settings = get_settings()

@@ -70,7 +70,7 @@ def run(
 
     from dagster_project.definitions import build_definitions
     from dagster_project.instance import prepare_dagster_home
-    from suuupra.cli.app import CLIError
+    from suuupra.errors import CLIError
     from suuupra.settings import get_settings
 
     settings = get_settings()

@@ -1,30 +1,41 @@
-"""``suuupra serve ...``: run, inspect and reload the Ray Serve applications."""
+"""``suuupra serve ...``: run, inspect and reload the Ray Serve applications.
+
+The commands are the edge where serving's settings are read (``get_settings()``);
+everything they call gets them by value.
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
+from suuupra.errors import CLIError
+
+if TYPE_CHECKING:
+    import httpx
+
+    from suuupra.settings import Settings
+
 app = typer.Typer(help="Ray Serve: recommendations, fraud scoring and the tutor.", no_args_is_help=True)
 console = Console()
 
-CONFIG_DIR = Path(__file__).resolve().parent / "config"
+
+def _settings() -> Settings:
+    from suuupra.settings import get_settings
+
+    return get_settings()
 
 
-def config_path(profile: str) -> Path:
-    """The Serve config file of a profile (``serve_local.yaml`` / ``serve_prod.yaml``)."""
-    return CONFIG_DIR / f"serve_{profile}.yaml"
-
-
-def _client():
+def _client(settings: Settings) -> httpx.Client:
     import httpx
 
     from serving.runtime import base_url
 
-    return httpx.Client(base_url=base_url(), timeout=30, trust_env=False)
+    return httpx.Client(base_url=base_url(settings), timeout=30, trust_env=False)
 
 
 def _print_status(body: dict) -> None:
@@ -47,13 +58,14 @@ def up(
     import time
 
     from serving import runtime
-    from suuupra.cli.app import CLIError
 
+    settings = _settings()
     try:
-        routes = runtime.run_platform(serving_args={"poll_interval_s": poll_interval_s}, tutor=tutor, noop=noop)
+        routes = runtime.run_platform(settings, serving_args={"poll_interval_s": poll_interval_s}, tutor=tutor,
+                                      noop=noop)
     except OSError as exc:
         raise CLIError(f"could not start Serve: {exc}; is the port free? set SUUUPRA_SERVE_PORT") from None
-    base = runtime.base_url()
+    base = runtime.base_url(settings)
     for name, prefix in routes.items():
         console.print(f"[green]{name}[/] at {base}{prefix}")
     console.print("Ctrl-C to stop.")
@@ -66,20 +78,18 @@ def up(
         runtime.shutdown()
 
 
-def _call(method: str, path: str, *, authorized: bool = False) -> dict:
+def _call(settings: Settings, method: str, path: str, *, authorized: bool = False) -> dict:
     """One request to the running Serve app; unreachable or refused -> a CLI error naming the fix.
 
-    ``authorized`` sends the service token (admin routes need it).
+    ``authorized`` sends ``settings``' service token (admin routes need it).
     """
     import httpx
 
     from serving.auth import bearer_headers
-    from suuupra.cli.app import CLIError
-    from suuupra.settings import get_settings
 
-    headers = bearer_headers(get_settings().serve_service_token) if authorized else {}
+    headers = bearer_headers(settings.serve_service_token) if authorized else {}
     try:
-        with _client() as client:
+        with _client(settings) as client:
             resp = client.request(method, path, headers=headers)
     except httpx.HTTPError as exc:
         raise CLIError(f"serving is not reachable ({exc}); start it with `suuupra serve up`") from None
@@ -95,22 +105,21 @@ def _call(method: str, path: str, *, authorized: bool = False) -> dict:
 @app.command("status")
 def status() -> None:
     """Model version and health of each deployment (GET /status)."""
-    _print_status(_call("GET", "/status"))
+    _print_status(_call(_settings(), "GET", "/status"))
 
 
 @app.command("reload")
 def reload() -> None:
     """Make the deployments check the registry's champion alias now (POST /admin/reload)."""
-    _print_status(_call("POST", "/admin/reload", authorized=True))
+    _print_status(_call(_settings(), "POST", "/admin/reload", authorized=True))
 
 
 @app.command("config")
 def config(profile: str = typer.Option(None, "--profile", help="local or prod; default: the active one.")) -> None:
     """Print the path of the Serve config file for `serve run` / `serve deploy`."""
-    from suuupra.cli.app import CLIError
-    from suuupra.settings import get_settings
+    from serving.runtime import config_path
 
-    profile = profile or get_settings().profile.value
+    profile = profile or _settings().profile.value
     path = config_path(profile)
     if not path.exists():
         raise CLIError(f"no Serve config for profile {profile!r}; use --profile local or --profile prod")
@@ -126,11 +135,9 @@ def deploy(
     import subprocess
     import sys
 
-    from suuupra.cli.app import CLIError
-    from suuupra.settings import get_settings
+    from serving.runtime import config_path
 
-    settings = get_settings()
-    target = address or settings.ray_address
+    target = address or _settings().ray_address
     if not target:
         raise CLIError("no Ray cluster address; pass --address http://head:8265 or set SUUUPRA_RAY_ADDRESS")
     serve_bin = shutil.which("serve") or str(Path(sys.executable).with_name("serve"))

@@ -1,18 +1,28 @@
-"""``suuupra crawl``: crawl documentation sites into the search index."""
+"""``suuupra crawl`` (crawl documentation sites into the search index) and ``suuupra index``.
+
+Command functions are the edge: they read the process settings once and pass
+them down. ``index_app`` is the search index group with ``rebuild`` added,
+because rebuilding from a crawl needs the crawl state and only ``crawlers`` may
+combine the crawler with ``rag`` (never the reverse).
+"""
 
 from __future__ import annotations
 
 import typer
 
+from cli import search_cmd as rag_cli
+from suuupra.errors import CLIError
+
 app = typer.Typer(
     help="Crawl documentation (the Python docs by default) into the search index.", no_args_is_help=True
 )
+index_app = typer.Typer(help=rag_cli.INDEX_HELP, no_args_is_help=True)
 
 
-def _cli_error(msg: str) -> Exception:
-    from suuupra.cli.app import CLIError
+def _settings():
+    from suuupra.settings import get_settings
 
-    return CLIError(msg)
+    return get_settings()
 
 
 @app.command("run")
@@ -42,7 +52,9 @@ def run(
 
     from crawlers.crawler import CrawlConfig, crawl
     from crawlers.pipeline import crawl_and_index, crawl_python_docs, write_snapshot
+    from suuupra.errors import ServiceUnavailable
 
+    settings = _settings()
     console = Console()
     with Progress(
         TextColumn("crawling"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.description}"),
@@ -56,12 +68,12 @@ def run(
         try:
             if base_url is None:
                 if not index:
-                    raise _cli_error(
+                    raise CLIError(
                         "--no-index needs --base-url (the local docs are only served for a crawl+index)"
                     )
                 report = crawl_python_docs(
-                    max_pages=max_pages, start_path=start_path, rebuild=rebuild, concurrency=concurrency,
-                    on_page=on_page, progress=True,
+                    settings, max_pages=max_pages, start_path=start_path, rebuild=rebuild,
+                    concurrency=concurrency, on_page=on_page, progress=True,
                 )  # fmt: skip
                 result, stats = report.crawl, report.index
             else:
@@ -71,13 +83,13 @@ def run(
                     source=source, course_id=course_id, max_pages=max_pages, concurrency=concurrency,
                 )  # fmt: skip
                 if index:
-                    report = crawl_and_index(cfg, rebuild=rebuild, on_page=on_page, progress=True)
+                    report = crawl_and_index(cfg, settings, rebuild=rebuild, on_page=on_page, progress=True)
                     result, stats = report.crawl, report.index
                 else:
-                    result, stats = crawl(cfg, on_page=on_page), None
-                    write_snapshot(result, source)
-        except (ValueError, OSError) as exc:
-            raise _cli_error(str(exc)) from None
+                    result, stats = crawl(cfg, data_dir=settings.data_dir, on_page=on_page), None
+                    write_snapshot(result, source, tables_dir=settings.tables_dir)
+        except (ValueError, OSError, ServiceUnavailable) as exc:
+            raise CLIError(str(exc)) from None
     table = Table(title="crawl")
     table.add_column("metric")
     table.add_column("value", justify="right")
@@ -111,9 +123,10 @@ def serve(
     from crawlers.docs_server import start_docs_server
 
     try:
-        server = start_docs_server(Path(root) if root else None, port=port)
+        docs_port = _settings().docs_port if port is None else port
+        server = start_docs_server(Path(root) if root else None, port=docs_port)
     except (FileNotFoundError, OSError) as exc:
-        raise _cli_error(f"cannot serve docs: {exc}") from None
+        raise CLIError(f"cannot serve docs: {exc}") from None
     typer.echo(f"serving {server.root} at {server.url} (Ctrl-C to stop)")
     try:
         while True:
@@ -129,8 +142,27 @@ def status(source: str = typer.Option("python-docs", "--source")) -> None:
     """How many pages of a source the crawl state knows."""
     from crawlers.state import CrawlState, state_path
 
-    path = state_path(source)
+    path = state_path(_settings().data_dir, source)
     if not path.exists():
-        raise _cli_error(f"no crawl state for source {source!r}; run `suuupra crawl run` first")
+        raise CLIError(f"no crawl state for source {source!r}; run `suuupra crawl run` first")
     with CrawlState(path) as st:
         typer.echo(f"{source}: {len(st.live_urls())} live pages ({path})")
+
+
+def rebuild(
+    source: str = typer.Option("python-docs", "--source", help="Crawl state to rebuild from."),
+) -> None:
+    """Re-chunk and re-embed every crawled page into a fresh collection, then swap the alias."""
+    from crawlers.pipeline import rebuild_from_crawl
+    from suuupra.errors import ServiceUnavailable
+
+    try:
+        stats = rebuild_from_crawl(_settings(), source, progress=True)
+    except (FileNotFoundError, ServiceUnavailable) as exc:
+        raise CLIError(str(exc)) from None
+    typer.echo(f"rebuilt {stats.collection}: {stats.documents_indexed} pages, {stats.chunks_upserted} chunks")
+
+
+index_app.command("status")(rag_cli.status)
+index_app.command("rebuild")(rebuild)
+index_app.command("add")(rag_cli.add)

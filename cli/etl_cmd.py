@@ -1,12 +1,23 @@
-"""``suuupra etl``: batch ETL (Spark), stream jobs (Flink) and quality gates."""
+"""``suuupra etl``: batch ETL (Spark), stream jobs (Flink) and quality gates.
+
+An edge: each command reads the settings once and passes them down; ``etl flink``
+also composes the Flink publisher with the feature store's push sink.
+"""
 
 from __future__ import annotations
 
 import time
+from typing import TYPE_CHECKING
 
 import typer
 from rich.console import Console
 from rich.table import Table
+
+from suuupra.errors import CLIError
+
+if TYPE_CHECKING:
+    from pipelines.flink.publish import Pusher
+    from suuupra.settings import Settings
 
 app = typer.Typer(help="Pipelines: Spark batch ETL, Flink stream analytics, quality gates.", no_args_is_help=True)
 console = Console()
@@ -23,6 +34,17 @@ def _rows_table(title: str, rows: dict[str, int], seconds: dict[str, float] | No
     return table
 
 
+def _feature_store_pusher(settings: Settings) -> Pusher:
+    """The feature store's push sink for the publisher (composed here, at the edge).
+
+    Imported lazily and only with ``--push``: pipelines sit below features, and
+    ``--no-push`` must work where the feature store is not installed.
+    """
+    from features.push import feast_pusher
+
+    return feast_pusher(settings)
+
+
 @app.command("spark")
 def spark_cmd(
     date: str = typer.Option(None, "--date", help="YYYY-MM-DD or YYYY-MM-DD..YYYY-MM-DD (default: every raw date)."),
@@ -32,15 +54,16 @@ def spark_cmd(
     """Rebuild the lake tables for the given date partitions (idempotent per date)."""
     from pipelines.quality import CONTRACTS, QualityError, assert_table_quality
     from pipelines.spark.etl import PARTITIONED, SNAPSHOTS, EtlError, parse_dates, run_etl
-    from suuupra.cli.app import CLIError
+    from suuupra.settings import get_settings
 
     wanted = [t.strip() for t in tables.split(",") if t.strip()] or None
     unknown = sorted(set(wanted or []) - set(PARTITIONED + SNAPSHOTS))
     if unknown:
         raise CLIError(f"unknown table(s) {unknown}; choose from {', '.join(PARTITIONED + SNAPSHOTS)}")
     try:
-        dates = parse_dates(date)
-        result = run_etl(dates, tables=wanted, report=lambda m: console.print(f"[dim]{m}[/]"))
+        settings = get_settings()
+        dates = parse_dates(date, settings)
+        result = run_etl(settings, dates, tables=wanted, report=lambda m: console.print(f"[dim]{m}[/]"))
     except EtlError as exc:
         raise CLIError(str(exc)) from None
     console.print(_rows_table(f"ETL {dates[0]}..{dates[-1]}", result.rows, result.seconds))
@@ -49,7 +72,7 @@ def spark_cmd(
         for name in result.rows:
             if name in CONTRACTS:
                 try:
-                    assert_table_quality(name)
+                    assert_table_quality(name, settings)
                 except QualityError as exc:
                     failures.append(str(exc))
         if failures:
@@ -61,7 +84,7 @@ def spark_cmd(
 def check_cmd(table: list[str] = typer.Option(None, "--table", help="Table(s) to check (default: all).")) -> None:
     """Run the quality gates (schema, row count, null rates, uniqueness, freshness)."""
     from pipelines.quality import CONTRACTS, check_table
-    from suuupra.cli.app import CLIError
+    from suuupra.settings import get_settings
 
     names = table or list(CONTRACTS)
     unknown = sorted(set(names) - set(CONTRACTS))
@@ -71,8 +94,9 @@ def check_cmd(table: list[str] = typer.Option(None, "--table", help="Table(s) to
     for col in ("table", "check", "ok", "detail"):
         out.add_column(col)
     failed = 0
+    settings = get_settings()
     for name in names:
-        for r in check_table(name):
+        for r in check_table(name, settings):
             failed += not r.passed
             out.add_row(name, r.check, "[green]yes[/]" if r.passed else "[red]NO[/]", r.detail)
     console.print(out)
@@ -94,7 +118,7 @@ def flink_cmd(
     from pipelines.flink.jobs import JOBS, FlinkJobError, run_job, start_job
     from pipelines.flink.publish import publish, reset_outputs
     from pipelines.flink.sql import StreamOptions
-    from suuupra.cli.app import CLIError
+    from suuupra.settings import get_settings
 
     if once == follow:
         raise CLIError("choose exactly one of --once or --follow")
@@ -103,22 +127,24 @@ def flink_cmd(
         raise CLIError(f"unknown job {job!r}; choose velocity, engagement or all")
     opts = StreamOptions(lateness_s=lateness)
     names = [n for j in jobs for n in JOBS[j]]
+    settings = get_settings()
     try:
+        pusher = _feature_store_pusher(settings) if push else None
         if once:
             for j in jobs:
                 with console.status(f"flink {j} (bounded)"):
-                    r = run_job(j, opts=opts)
+                    r = run_job(j, settings, opts=opts)
                 console.print(f"[dim]{j}: {r.seconds:.1f}s[/]")
-            reset_outputs(names=names)
-            console.print(_rows_table("published", publish(names=names, push=push)))
+            reset_outputs(settings, names)
+            console.print(_rows_table("published", publish(settings, names, pusher)))
             return
-        running = [start_job(j, follow=True, opts=opts, restore=restore) for j in jobs]
+        running = [start_job(j, settings, follow=True, opts=opts, restore=restore) for j in jobs]
         console.print(f"following {', '.join(jobs)} (checkpoints under data_dir/checkpoints/flink); Ctrl-C to stop")
         t_end = time.monotonic() + duration if duration else None
         total: dict[str, int] = {}
         try:
             while t_end is None or time.monotonic() < t_end:
-                for name, n in publish(names=names, push=push).items():
+                for name, n in publish(settings, names, pusher).items():
                     total[name] = total.get(name, 0) + n
                 time.sleep(0.25)
         except KeyboardInterrupt:
@@ -126,7 +152,7 @@ def flink_cmd(
         finally:
             for r in running:
                 r.cancel()
-        for name, n in publish(names=names, push=push).items():
+        for name, n in publish(settings, names, pusher).items():
             total[name] = total.get(name, 0) + n
         console.print(_rows_table("published", total))
     except FlinkJobError as exc:

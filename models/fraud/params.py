@@ -1,0 +1,71 @@
+"""Hyper-parameters of the fraud scorer, apart from the model and the network.
+
+Both the trained model (:mod:`models.fraud.model`) and the network builder
+(:mod:`models.fraud.net`) read these; keeping them in a module of their own, which
+imports neither, is what lets the two depend on the parameters without depending on
+each other.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from models.errors import TrainingInputError
+
+
+@dataclass
+class FraudParams:
+    """Hyper-parameters; all logged to MLflow."""
+
+    hidden: list[int] = field(default_factory=lambda: [128, 64])
+    dropout: float = 0.1
+    lr: float = 2e-3
+    weight_decay: float = 1e-5
+    batch_size: int = 2048
+    max_epochs: int = 30
+    patience: int = 5
+    pos_weight: float | str = "sqrt"  # number, or "sqrt"/"balanced" of the neg/pos ratio
+    n_models: int = 1  # >1 = seed ensemble averaged in logit space
+    # <1: each epoch sees all positives and a fresh random share of negatives (cheap epochs on
+    # CPU); pos_weight is scaled by the same rate so the expected loss equals the full data's.
+    neg_sample_rate: float = 1.0
+    # "standard": log1p for skewed non-negative columns + mean/std + clip; "quantile": rank-Gauss
+    # (empirical CDF -> normal inverse CDF, fitted on the training slice), see preprocess.py
+    numeric_transform: str = "standard"
+    # "constant", "cosine" (annealed per epoch over max_epochs) or "onecycle" (per step:
+    # warm-up to lr over the first 30% of max_epochs, then cosine down)
+    lr_schedule: str = "constant"
+    # >1: each member's weights are the mean of its ``average_top_k`` best epochs by
+    # validation PR-AUC (checkpoint averaging, a cheap SWA) instead of the single best
+    average_top_k: int = 1
+    # "none" (raw inputs), "periodic" (PLR) or "piecewise" (PLE over ``n_bins`` quantile bins
+    # of the training slice): learned per-feature embeddings of the numerics, see net.py
+    numeric_embedding: str = "none"
+    numeric_embedding_dim: int = 16
+    periodic_sigma: float = 0.1  # init scale of the periodic frequencies (inputs are ~N(0, 1))
+    n_bins: int = 48
+    # True: member m validates on fold m of an n_models-fold split (k-fold bagging; calibration
+    # on out-of-fold logits of every row) instead of all sharing one val_fraction hold-out
+    cross_fit: bool = False
+    val_fraction: float = 0.15  # held out of the training frame: early stopping, calibration, policy
+    min_category_count: int = 5
+    categorical: list[str] | None = None  # None: infer from dtype (object/category/bool)
+    target_precision: float = 0.9
+    target_review_rate: float = 0.01
+    seed: int = 42
+    num_threads: int = 2
+
+    @classmethod
+    def from_any(cls, params: FraudParams | dict[str, Any] | None) -> FraudParams:
+        """``params`` as :class:`FraudParams`, refusing unknown names with the list of known ones."""
+        if params is None:
+            return cls()
+        if isinstance(params, cls):
+            return params
+        unknown = sorted(set(params) - set(cls.__dataclass_fields__))
+        if unknown:
+            raise TrainingInputError(
+                f"unknown fraud params {unknown}; known: {sorted(cls.__dataclass_fields__)}"
+            )
+        return cls(**params)

@@ -1,3 +1,0 @@
-from suuupra.cli import main
-
-main()
