@@ -39,7 +39,8 @@ def pytest_unconfigure(config: pytest.Config) -> None:
 
 @pytest.fixture()
 def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
-    """Point SUUUPRA_DATA_DIR at a temp dir and reset the settings cache."""
+    """A temp data dir. It is also exported as SUUUPRA_DATA_DIR for the tests that drive
+    the CLI, which is an edge and reads the environment as a shell user's would."""
     from suuupra.settings import reset_settings_cache
 
     d = tmp_path / "data"
@@ -53,6 +54,7 @@ def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
 
 @pytest.fixture()
 def settings(data_dir: Path):
-    from suuupra.settings import get_settings
+    """The settings value library code under test is handed (never read back from the process)."""
+    from suuupra.settings import load_settings
 
-    return get_settings()
+    return load_settings(profile="local", data_dir=data_dir)
