@@ -1,4 +1,10 @@
-"""The tutor pipeline: rewrite -> retrieve -> gate -> pack -> prompt -> generate -> cite.
+"""The tutor pipeline: rewrite -> retrieve -> prior -> gate -> pack -> prompt -> generate -> cite.
+
+Answer mode is evidence-first: the answer quotes the packed sources
+(:mod:`rag.tutor.evidence`, :mod:`rag.tutor.compose`, checked by
+:mod:`rag.tutor.faithfulness`) instead of calling the LLM, which invented code
+and cited changelogs; hint mode still asks the LLM (a Socratic nudge must not be
+a quote of the solution).
 
 :meth:`TutorPipeline.prepare` does everything up to the prompt (synchronous:
 search is CPU-bound); :meth:`TutorPipeline.complete` / :meth:`TutorPipeline.stream`
@@ -24,8 +30,12 @@ from rag.tutor.citations import (
     strip_hint_code,
     trailing_markers,
 )
+from rag.tutor.compose import compose_answer, stream_pieces, strip_code_blocks
+from rag.tutor.evidence import select_evidence
+from rag.tutor.faithfulness import check_answer
 from rag.tutor.packing import pack_sources
-from rag.tutor.prompts import build_messages
+from rag.tutor.prompts import NOT_COVERED, build_messages
+from rag.tutor.ranking import rerank_hits
 from rag.tutor.retriever import Retriever, default_retriever
 from rag.tutor.rewrite import rewrite_query
 from rag.tutor.safety import (
@@ -36,6 +46,7 @@ from rag.tutor.safety import (
     coverage,
     is_harmful,
 )
+from rag.tutor.text import approx_tokens
 from rag.tutor.types import Mode, PreparedTurn, TutorAnswer
 
 if TYPE_CHECKING:
@@ -107,7 +118,7 @@ class TutorPipeline:
         query = rewrite_query(user_texts)[:MAX_QUERY_CHARS]
         filters = {"course_id": course_id} if course_id else None
         t_r = time.perf_counter()
-        hits = list(self.retriever(query, k=s.tutor_top_k * RETRIEVE_K_FACTOR, filters=filters))
+        hits = rerank_hits(list(self.retriever(query, k=s.tutor_top_k * RETRIEVE_K_FACTOR, filters=filters)))
         retrieval_ms = (time.perf_counter() - t_r) * 1000
         # No single chunk may take more than half the budget: the model sees 2+ views.
         sources, removed = pack_sources(
@@ -172,10 +183,44 @@ class TutorPipeline:
             timings_ms={"prepare": turn.prepare_ms, "retrieval": turn.retrieval_ms},
         )
 
+    def evidence_answer(self, turn: PreparedTurn, *, max_tokens: int | None = None) -> TutorAnswer:
+        """Answer mode: quote the best evidence with ``[n]`` (no LLM call), faithfulness-checked.
+
+        Synchronous (embedding is CPU-bound); :meth:`complete` / :meth:`stream` run it in a thread.
+        """
+        t0 = time.perf_counter()
+        evidence = select_evidence(turn.question, turn.sources)
+        text = compose_answer(evidence, max_tokens=self._max_tokens(max_tokens))
+        checked = check_answer(text, turn.sources)
+        text = checked.text or NOT_COVERED
+        cites = citations_in(strip_code_blocks(text), turn.sources)
+        gen_ms = (time.perf_counter() - t0) * 1000
+        log.info(
+            "tutor.evidence out_chars=%d citations=%d code=%s dropped=%d gen_ms=%.0f",
+            len(text),
+            len(cites),
+            evidence.code is not None,
+            len(checked.dropped),
+            gen_ms,
+        )
+        return TutorAnswer(
+            content=text,
+            citations=cites,
+            mode=turn.mode,
+            completion_tokens=approx_tokens(text),  # estimate: no model generated it
+            finish_reason="stop",
+            query=turn.query,
+            timings_ms={"prepare": turn.prepare_ms, "retrieval": turn.retrieval_ms, "generate": gen_ms},
+        )
+
     async def complete(self, turn: PreparedTurn, *, max_tokens: int | None = None) -> TutorAnswer:
-        """Non-streaming answer with validated citations."""
+        """Non-streaming answer with validated citations (answer mode: the evidence answer)."""
         if turn.refusal:
             return self.refusal_answer(turn)
+        if turn.mode == "answer":
+            import asyncio
+
+            return await asyncio.to_thread(self.evidence_answer, turn, max_tokens=max_tokens)
         t0 = time.perf_counter()
         resp = await self._client().chat.completions.create(
             model=self.llm_model,
@@ -207,6 +252,14 @@ class TutorPipeline:
         if turn.refusal:
             yield StreamEvent(delta=turn.refusal)
             yield StreamEvent(final=self.refusal_answer(turn))
+            return
+        if turn.mode == "answer":
+            import asyncio
+
+            answer = await asyncio.to_thread(self.evidence_answer, turn, max_tokens=max_tokens)
+            for piece in stream_pieces(answer.content):
+                yield StreamEvent(delta=piece)
+            yield StreamEvent(final=answer)
             return
         t0 = time.perf_counter()
         filt = StreamMarkerFilter(len(turn.sources))

@@ -83,12 +83,14 @@ def sanitize_source(text: str) -> tuple[str, int]:
     removed = 0
     for line in text.split("\n"):
         kept: list[str] = []
-        for piece in _SENTENCE_SPLIT.split(line):
+        pieces = _SENTENCE_SPLIT.split(line)
+        for piece in pieces:
             if _INJECTION.search(piece):
                 removed += 1
                 continue
             kept.append(piece)
-        joined = " ".join(kept).rstrip()
+        # An untouched line stays byte-identical: doctest indentation is part of the code.
+        joined = line.rstrip() if len(kept) == len(pieces) else " ".join(kept).rstrip()
         if joined.strip():
             lines.append(joined)
     return "\n".join(lines), removed
