@@ -104,8 +104,8 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(ServiceUnavailable)
     async def _engine_unavailable(request: Request, exc: ServiceUnavailable) -> JSONResponse:
         log.warning("engine unavailable", extra={"path": request.url.path, "service": exc.service})
-        return problem_response(503, f"{exc.service} is temporarily unavailable; retry shortly",
-                                instance=request.url.path, headers={"Retry-After": str(exc.retry_after_s)})
+        return problem_response(503, exc.detail, instance=request.url.path,
+                                headers={"Retry-After": str(exc.retry_after_s)})
 
     @app.exception_handler(DataError)
     async def _unstorable(request: Request, exc: DataError) -> JSONResponse:

@@ -117,9 +117,9 @@ def serve(
     root: str | None = typer.Option(None, "--root", help="Folder to serve (default: the Python docs)."),
 ) -> None:
     """Serve the Python docs on 127.0.0.1 (with generated robots.txt and sitemap.xml) until Ctrl-C."""
-    import time
     from pathlib import Path
 
+    from cli.foreground import run_until_interrupted
     from crawlers.docs_server import start_docs_server
 
     try:
@@ -128,13 +128,7 @@ def serve(
     except (FileNotFoundError, OSError) as exc:
         raise CLIError(f"cannot serve docs: {exc}") from None
     typer.echo(f"serving {server.root} at {server.url} (Ctrl-C to stop)")
-    try:
-        while True:
-            time.sleep(3600)
-    except KeyboardInterrupt:
-        pass
-    finally:
-        server.stop()
+    run_until_interrupted(server.stop)
 
 
 @app.command("status")

@@ -55,8 +55,7 @@ def up(
     poll_interval_s: float = typer.Option(5.0, "--poll-interval", min=0.1, help="Champion alias poll period."),
 ) -> None:
     """Start Ray + Serve locally (or on settings.ray_address) and serve until Ctrl-C."""
-    import time
-
+    from cli.foreground import run_until_interrupted
     from serving import runtime
 
     settings = _settings()
@@ -69,13 +68,7 @@ def up(
     for name, prefix in routes.items():
         console.print(f"[green]{name}[/] at {base}{prefix}")
     console.print("Ctrl-C to stop.")
-    try:
-        while True:
-            time.sleep(3600)
-    except KeyboardInterrupt:
-        pass
-    finally:
-        runtime.shutdown()
+    run_until_interrupted(runtime.shutdown)
 
 
 def _call(settings: Settings, method: str, path: str, *, authorized: bool = False) -> dict:

@@ -65,5 +65,6 @@ async def relay(state: StateDep, _user: Annotated[Principal, Depends(require_per
     except SQLAlchemyError:
         raise
     except Exception as exc:  # the broker or lake refused the batch; rows stay pending
-        raise ServiceUnavailable("event log", str(exc)) from exc
+        raise ServiceUnavailable("event log", f"the event log refused the batch ({exc}); the events stay "
+                                              "pending, retry shortly") from exc
     return OutboxRelayOut(published=published)

@@ -54,11 +54,6 @@ def _store(state: Any) -> Any:
     return store
 
 
-def _unavailable(exc: Any) -> ApiError:
-    # An outage is temporary: tell clients when to come back instead of failing them for good.
-    return ApiError(503, exc.detail, headers={"Retry-After": str(exc.retry_after_s)})
-
-
 def _record(settings: Any, query: str, results: int, learner_id: str) -> None:
     try:
         from suuupra.eventlog import open_event_log
@@ -84,7 +79,6 @@ def search_endpoint(
     mode: str = Query("hybrid", description="hybrid | dense | bm25"),
 ) -> dict[str, Any]:
     from rag.retrieval import InvalidQueryError, search
-    from rag.store import SearchUnavailableError
 
     query = _text(q, 512).strip()
     if mode not in MODES:
@@ -96,8 +90,6 @@ def search_endpoint(
         hits = search(query, k=top_k, filters=filters, store=_store(state), mode=mode)  # type: ignore[arg-type]
     except InvalidQueryError as exc:
         raise ApiError(400, str(exc)) from None
-    except SearchUnavailableError as exc:
-        raise _unavailable(exc) from None
     learner = getattr(request.state, "user_id", "") or ""
     background.add_task(_record, state.settings, query, len(hits), str(learner))
     return {
@@ -115,13 +107,9 @@ def autocomplete_endpoint(
     q: str | None = Query(None, description="Prefix typed so far (1-100 characters)."),
     k: str | None = Query(None, description="Number of suggestions, 1-20 (default 8)."),
 ) -> dict[str, Any]:
-    from rag.store import SearchUnavailableError
     from rag.suggest import autocomplete
 
     prefix = _text(q, 100)
     top_k = _int(k, "k", 8, 1, 20)
-    try:
-        suggestions = autocomplete(prefix, k=top_k, store=_store(state))
-    except SearchUnavailableError as exc:
-        raise _unavailable(exc) from None
+    suggestions = autocomplete(prefix, k=top_k, store=_store(state))
     return {"query": prefix, "suggestions": suggestions}
