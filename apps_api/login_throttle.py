@@ -22,8 +22,8 @@ from apps_api.ratelimit import retry_after
 
 
 class FailureStore(Protocol):
-    def record(self, key: str, window_s: float) -> tuple[int, float]:
-        """Count one failure; returns (failures in the window, epoch seconds of the first)."""
+    def record(self, key: str, window_s: float) -> int:
+        """Count one failure; returns the failures in the window that started with the first."""
         ...
 
     def block(self, key: str, until: float) -> None:
@@ -43,7 +43,7 @@ class MemoryFailureStore:
         self._lock = threading.Lock()
         self._max_keys = max_keys
 
-    def record(self, key: str, window_s: float) -> tuple[int, float]:
+    def record(self, key: str, window_s: float) -> int:
         now = time.time()
         with self._lock:
             row = self._rows.get(key)
@@ -52,7 +52,7 @@ class MemoryFailureStore:
                     self._rows.clear()  # bound memory under key floods
                 row = self._rows[key] = [0.0, now, 0.0]
             row[0] += 1
-            return int(row[0]), row[1]
+            return int(row[0])
 
     def block(self, key: str, until: float) -> None:
         with self._lock:
@@ -72,10 +72,9 @@ class MemoryFailureStore:
 _RECORD_LUA = """
 local n = redis.call('HINCRBY', KEYS[1], 'n', 1)
 if n == 1 then
-  redis.call('HSET', KEYS[1], 'first', ARGV[1])
-  redis.call('PEXPIRE', KEYS[1], ARGV[2])
+  redis.call('PEXPIRE', KEYS[1], ARGV[1])  -- the window starts with the first failure
 end
-return {n, redis.call('HGET', KEYS[1], 'first')}
+return n
 """
 
 
@@ -90,14 +89,13 @@ class RedisFailureStore:
         self._record = self._redis.register_script(_RECORD_LUA)
         self._prefix = prefix
 
-    def record(self, key: str, window_s: float) -> tuple[int, float]:
+    def record(self, key: str, window_s: float) -> int:
         import redis
 
         try:
-            n, first = self._record(keys=[self._prefix + key], args=[time.time(), int(window_s * 1000)])
-            return int(n), float(first)
+            return int(self._record(keys=[self._prefix + key], args=[int(window_s * 1000)]))
         except redis.RedisError:
-            return 0, time.time()
+            return 0
 
     def block(self, key: str, until: float) -> None:
         import redis
@@ -158,7 +156,7 @@ class LoginThrottle:
     def failed(self, email: str, address: str) -> None:
         p = self.policy
         for key, free in self._keys(email, address):
-            count, _first = self.store.record(key, p.window_s)
+            count = self.store.record(key, p.window_s)
             if count >= free:
                 backoff = min(p.max_backoff_s, p.base_backoff_s * 2 ** (count - free))
                 self.store.block(key, time.time() + backoff)
