@@ -146,6 +146,10 @@ class Settings(BaseSettings):
     tutor_context_tokens: int = Field(default=640, ge=64)
     tutor_top_k: int = Field(default=3, ge=1, le=20)
     tutor_rate_limit_per_minute: int = Field(default=20, ge=1)
+    # Who writes the tutor's text: "evidence" quotes the docs (cited, checked, no invented
+    # code: the measured best on every generator tried here); "llm" asks the generator at
+    # llm_base_url (for a large prod model, once it has been evaluated on the same set).
+    tutor_composer: Literal["evidence", "llm"] = "evidence"
     llm_num_threads: int = Field(default=1, ge=1)
     tutor_base_url: str | None = None  # None: http://{serve_host}:{serve_port}/tutor/v1
     fraud_scorer_url: str | None = None

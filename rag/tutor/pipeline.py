@@ -1,10 +1,11 @@
 """The tutor pipeline: rewrite -> retrieve -> prior -> gate -> pack -> prompt -> generate -> cite.
 
-Answer mode is evidence-first: the answer quotes the packed sources
-(:mod:`rag.tutor.evidence`, :mod:`rag.tutor.compose`, checked by
-:mod:`rag.tutor.faithfulness`) instead of calling the LLM, which invented code
-and cited changelogs; hint mode still asks the LLM (a Socratic nudge must not be
-a quote of the solution).
+By default (``settings.tutor_composer == "evidence"``) both modes are
+evidence-first: the answer quotes the packed sources (:mod:`rag.tutor.evidence`,
+:mod:`rag.tutor.compose`, checked by :mod:`rag.tutor.faithfulness`) and a hint is
+a masked quote plus a guiding question (:mod:`rag.tutor.hint`), instead of calling
+the LLM, which invented code, cited changelogs and handed out solutions in hint
+mode. ``tutor_composer="llm"`` asks the generator instead (measured in docs/tutor.md).
 
 :meth:`TutorPipeline.prepare` does everything up to the prompt (synchronous:
 search is CPU-bound); :meth:`TutorPipeline.complete` / :meth:`TutorPipeline.stream`
@@ -31,8 +32,9 @@ from rag.tutor.citations import (
     trailing_markers,
 )
 from rag.tutor.compose import compose_answer, stream_pieces, strip_code_blocks
-from rag.tutor.evidence import select_evidence
+from rag.tutor.evidence import Evidence, select_evidence
 from rag.tutor.faithfulness import check_answer
+from rag.tutor.hint import compose_hint, guiding_question, hint_candidates, hint_sentence
 from rag.tutor.packing import pack_sources
 from rag.tutor.prompts import NOT_COVERED, build_messages
 from rag.tutor.ranking import rerank_hits
@@ -42,9 +44,11 @@ from rag.tutor.safety import (
     REFUSAL_EMPTY,
     REFUSAL_HARMFUL,
     REFUSAL_OFF_TOPIC,
+    REFUSAL_OVERRIDE,
     check_input,
     coverage,
     is_harmful,
+    is_override,
 )
 from rag.tutor.text import approx_tokens
 from rag.tutor.types import Mode, PreparedTurn, TutorAnswer
@@ -115,6 +119,10 @@ class TutorPipeline:
             return PreparedTurn(
                 question=question, query=question, mode=mode, refusal=REFUSAL_HARMFUL, refusal_kind="harmful"
             )
+        if is_override(question):
+            return PreparedTurn(
+                question=question, query=question, mode=mode, refusal=REFUSAL_OVERRIDE, refusal_kind="override"
+            )
         query = rewrite_query(user_texts)[:MAX_QUERY_CHARS]
         filters = {"course_id": course_id} if course_id else None
         t_r = time.perf_counter()
@@ -184,23 +192,31 @@ class TutorPipeline:
         )
 
     def evidence_answer(self, turn: PreparedTurn, *, max_tokens: int | None = None) -> TutorAnswer:
-        """Answer mode: quote the best evidence with ``[n]`` (no LLM call), faithfulness-checked.
+        """The evidence-first answer (no LLM call): quoted, cited, faithfulness-checked.
 
-        Synchronous (embedding is CPU-bound); :meth:`complete` / :meth:`stream` run it in a thread.
+        Answer mode quotes the best evidence and its code example; hint mode gives a
+        masked, cited hint and a guiding question (:mod:`rag.tutor.hint`). Synchronous
+        (embedding is CPU-bound); :meth:`complete` / :meth:`stream` run it in a thread.
         """
         t0 = time.perf_counter()
+        budget = self._max_tokens(max_tokens)
         evidence = select_evidence(turn.question, turn.sources)
-        text = compose_answer(evidence, max_tokens=self._max_tokens(max_tokens))
-        checked = check_answer(text, turn.sources)
-        text = checked.text or NOT_COVERED
+        dropped = 0
+        if turn.mode == "hint":
+            text = self._hint_text(evidence, turn, budget)
+        else:
+            checked = check_answer(compose_answer(evidence, max_tokens=budget), turn.sources)
+            text, dropped = checked.text, len(checked.dropped)
+        text = text or NOT_COVERED
         cites = citations_in(strip_code_blocks(text), turn.sources)
         gen_ms = (time.perf_counter() - t0) * 1000
         log.info(
-            "tutor.evidence out_chars=%d citations=%d code=%s dropped=%d gen_ms=%.0f",
+            "tutor.evidence mode=%s out_chars=%d citations=%d code=%s dropped=%d gen_ms=%.0f",
+            turn.mode,
             len(text),
             len(cites),
             evidence.code is not None,
-            len(checked.dropped),
+            dropped,
             gen_ms,
         )
         return TutorAnswer(
@@ -213,11 +229,25 @@ class TutorPipeline:
             timings_ms={"prepare": turn.prepare_ms, "retrieval": turn.retrieval_ms, "generate": gen_ms},
         )
 
+    @staticmethod
+    def _hint_text(evidence: Evidence, turn: PreparedTurn, budget: int) -> str:
+        """The first candidate whose masked hint sentence still passes the faithfulness check."""
+        by_n = {s.n: s for s in turn.sources}
+        for unit in hint_candidates(evidence):
+            sentence = check_answer(hint_sentence(unit), turn.sources).text
+            if sentence:
+                return compose_hint(sentence, guiding_question(unit, by_n[unit.source_n].section), max_tokens=budget)
+        return ""
+
+    @property
+    def _uses_evidence(self) -> bool:
+        return self.settings.tutor_composer == "evidence"
+
     async def complete(self, turn: PreparedTurn, *, max_tokens: int | None = None) -> TutorAnswer:
         """Non-streaming answer with validated citations (answer mode: the evidence answer)."""
         if turn.refusal:
             return self.refusal_answer(turn)
-        if turn.mode == "answer":
+        if self._uses_evidence:
             import asyncio
 
             return await asyncio.to_thread(self.evidence_answer, turn, max_tokens=max_tokens)
@@ -253,7 +283,7 @@ class TutorPipeline:
             yield StreamEvent(delta=turn.refusal)
             yield StreamEvent(final=self.refusal_answer(turn))
             return
-        if turn.mode == "answer":
+        if self._uses_evidence:
             import asyncio
 
             answer = await asyncio.to_thread(self.evidence_answer, turn, max_tokens=max_tokens)

@@ -6,6 +6,8 @@
   a 135M model cannot be trusted to refuse on its own.
 * Off-topic questions are refused when retrieval finds no source that covers the
   question's terms (see :func:`coverage`), instead of letting the model invent.
+* Messages that try to override the rules ("ignore your instructions", "you are now
+  ...", "reveal your system prompt") are refused politely, before retrieval.
 * Retrieved documents are data. Besides the prompt saying so, instruction-like
   lines ("ignore previous instructions", role markers, chat-template tokens) are
   removed from sources before they reach the model, because a small model follows
@@ -27,6 +29,10 @@ REFUSAL_OFF_TOPIC = (
     "I'm sorry, but I couldn't find anything about that in the course material, so I can't answer it reliably. "
     "I can help with questions about the topics covered in the course and its documentation."
 )
+REFUSAL_OVERRIDE = (
+    "I'm sorry, but I can't change how I work or set aside my rules. I answer from the course material and "
+    "cite it, and in hint mode I don't hand out full solutions. Ask me about the material and I'll gladly help."
+)
 REFUSAL_EMPTY = "Please ask a question and I'll do my best to help with the course material."
 
 _HARMFUL = re.compile(
@@ -46,6 +52,18 @@ _INJECTION = re.compile(
     r"|\b(respond|reply|answer|say|output) (only|exactly)\b|\b(respond|reply|answer) with only\b"
     r"|do not (cite|mention|tell)|instead,? (say|reply|respond|write)"
     r"|<\|?(im_start|im_end|system|assistant|user|endoftext)\|?>|^\s*(system|assistant|user)\s*:",
+    re.IGNORECASE | re.MULTILINE,
+)
+# A learner's message that tries to change the tutor's rules (rather than ask about the
+# material). Narrower than _INJECTION: "reply only with code" or "say hello" in a question
+# about print() are ordinary requests; only attempts at the rules themselves are refused.
+_OVERRIDE = re.compile(
+    r"\b(ignore|disregard|forget|override|bypass|drop)\b[\w\s,'-]{0,30}\b(rules?|instructions?|guidelines|"
+    r"restrictions|system prompt|prompt|programming|guardrails|policy|policies)\b"
+    r"|\b(reveal|print|show|repeat|tell me)\b[\w\s']{0,20}\b(system prompt|hidden prompt|your (instructions|rules|prompt))\b"
+    r"|\byou are (now|no longer)\b|\bpretend (to be|you are|you're)\b|\bjailbreak|\bdeveloper mode\b|\bDAN\b"
+    r"|\bact as\b[\w\s]{0,20}\b(without|no) (rules|restrictions|limits)\b"
+    r"|<\|?(im_start|im_end|system|assistant|endoftext)\|?>|^\s*(system|assistant)\s*:",
     re.IGNORECASE | re.MULTILINE,
 )
 _SENTENCE_SPLIT = re.compile(r"(?<=[.!?])\s+")
@@ -72,6 +90,11 @@ def check_input(user_texts: Sequence[str], all_texts: Sequence[str], max_chars: 
 
 def is_harmful(question: str) -> bool:
     return bool(_HARMFUL.search(question))
+
+
+def is_override(question: str) -> bool:
+    """Does the learner's message try to change the tutor's rules (a prompt-injection attempt)?"""
+    return bool(_OVERRIDE.search(question))
 
 
 def sanitize_source(text: str) -> tuple[str, int]:

@@ -6,7 +6,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
 Mode = Literal["answer", "hint"]
-RefusalKind = Literal["harmful", "off_topic", "empty"]
+RefusalKind = Literal["harmful", "off_topic", "override", "empty"]
 
 
 @dataclass(slots=True, frozen=True)

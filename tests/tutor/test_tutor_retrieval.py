@@ -80,3 +80,31 @@ def test_context_budget_is_respected(pipeline) -> None:
     turn = TutorPipeline(small).prepare(_user("How do I use a list as a stack with append and pop?"))
     assert turn.sources
     assert sum(approx_tokens(s.text) for s in turn.sources) <= 150
+
+
+def test_labelled_hint_questions_never_get_the_full_solution(pipeline) -> None:
+    """Every labelled hint question whose page is in this index: cited hint, no solution string."""
+    import asyncio
+
+    from rag.tutor.citations import MARKER
+    from rag.tutor.eval.harness import leaks_solution, load_questions
+
+    from conftest import TEST_PAGES
+
+    indexed = [p.split("/")[-1] for p in TEST_PAGES]
+    hints = [
+        q for q in load_questions()
+        if q.mode == "hint" and q.solution and any(u.endswith(tuple(indexed)) for u in q.expected_urls)
+    ]
+    answered = 0
+    for q in hints:
+        turn = pipeline.prepare(_user(q.question), mode="hint")
+        ans = asyncio.run(pipeline.complete(turn))
+        if ans.refusal_kind == "off_topic":
+            continue  # its section is not in this small index
+        answered += 1
+        assert ans.refusal_kind is None, q.id
+        assert not leaks_solution(ans.content, q.solution), (q.id, ans.content)
+        assert "```" not in ans.content and ">>>" not in ans.content, (q.id, ans.content)
+        assert MARKER.search(ans.content) and ans.citations, (q.id, ans.content)
+    assert answered >= 4, f"only {answered} labelled hint questions answered"
