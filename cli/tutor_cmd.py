@@ -137,7 +137,9 @@ def eval_tutor(
     out: Path = typer.Option(None, help="JSON report path (default: <data_dir>/eval/tutor_eval.json)"),
 ) -> None:
     """Run the tutor question set: hit@k of cited sources, citation correctness, refusals, latency."""
+    import os
     import platform
+    import time
 
     import openai
     from rich.console import Console
@@ -179,7 +181,17 @@ def eval_tutor(
         summary, results = run(url)
     if summary["errors"] == len(results):
         raise CLIError(f"every request failed (first: {results[0].error}); is the tutor at {url} healthy?")
-    meta = {"base_url": url, "max_tokens": max_tokens, "machine": platform.processor() or platform.machine()}
+    settings = get_settings()
+    meta = {
+        "base_url": url,
+        "max_tokens": max_tokens,
+        "machine": platform.processor() or platform.machine(),
+        "composer": settings.tutor_composer,
+        "source_prior": settings.tutor_source_prior,
+        "index": settings.qdrant_url or str(settings.qdrant_path),
+        "load_avg_at_end": os.getloadavg(),
+        "measured_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+    }
     write_report(out, summary, results, meta)
     table = Table(title="tutor eval")
     table.add_column("metric")

@@ -150,6 +150,9 @@ class Settings(BaseSettings):
     # code: the measured best on every generator tried here); "llm" asks the generator at
     # llm_base_url (for a large prod model, once it has been evaluated on the same set).
     tutor_composer: Literal["evidence", "llm"] = "evidence"
+    # Page-kind prior on retrieval for learners (rag/tutor/ranking.py): "learner" ranks the
+    # tutorial above the reference, C API and changelogs; the others exist to measure it.
+    tutor_source_prior: Literal["learner", "changelog", "none"] = "learner"
     llm_num_threads: int = Field(default=1, ge=1)
     tutor_base_url: str | None = None  # None: http://{serve_host}:{serve_port}/tutor/v1
     fraud_scorer_url: str | None = None

@@ -22,6 +22,7 @@ from typing import Literal
 
 import numpy as np
 
+from rag.tutor.ranking import PriorName, source_prior
 from rag.tutor.text import content_terms, split_sentences, support
 from rag.tutor.types import Source
 
@@ -38,7 +39,7 @@ MAX_SUPPORT = 2
 
 _FENCE = re.compile(r"```[\w+-]*[ \t]*\n(.*?)\n?```", re.DOTALL)
 _PROSE_END = re.compile(r"[.!?:][\"')\]]*$")
-_SIGNATURE = re.compile(r"^[\w.]+\s*(\(.*\))?\s*$")
+_SIGNATURE = re.compile(r"^[A-Za-z_][\w.]*\s*(\(.*\))?\s*$")  # ``list.pop([i])``, not ``0.333``
 
 
 @dataclass(slots=True, frozen=True)
@@ -132,6 +133,24 @@ def split_units(source: Source) -> list[Unit]:
     return units
 
 
+# Sentences that point elsewhere or date a change: true, but no answer to a learner's question.
+_NOT_AN_ANSWER = re.compile(
+    r"^(changed in version|new in version|deprecated since version|see also|see |for (more|details)|"
+    r"more (details|information))",
+    re.IGNORECASE,
+)
+
+
+def _is_lead_in(unit: Unit) -> bool:
+    """A lead-in ("... the following loop:"), a cross-reference or a version note."""
+    return unit.kind != "code" and (unit.text.rstrip().endswith(":") or bool(_NOT_AN_ANSWER.match(unit.text)))
+
+
+def _is_example(unit: Unit) -> bool:
+    """A code unit that is an example, not a grammar production (``case_block ::= ...``)."""
+    return unit.kind == "code" and "::=" not in unit.text
+
+
 def _default_embed(texts: Sequence[str]) -> np.ndarray:
     from rag.embedding import embed
 
@@ -167,24 +186,25 @@ def select_evidence(
     *,
     embed_fn: EmbedFn | None = None,
     max_support: int = MAX_SUPPORT,
+    prior: PriorName = "learner",
 ) -> Evidence:
     """Pick the best answer unit, the best code example near it and up to ``max_support`` more.
 
     The code example comes from the answer's own chunk, or else from another chunk of the
     same section (a long section's example often lands in the next chunk).
     """
-    from rag.tutor.ranking import source_prior
-
     by_n = {s.n: s for s in sources}
     scored = score_units(question, [u for s in sources for u in split_units(s)], embed_fn)
-    # The learner prior applies to units too: a changelog sentence must not be the answer.
-    units = [replace(u, score=u.score * source_prior(by_n[u.source_n])) for u in scored]
-    prose = sorted((u for u in units if u.kind != "code"), key=lambda u: -u.score)
+    # The learner prior applies to units too: a changelog or C API sentence must not be the answer.
+    units = [replace(u, score=u.score * source_prior(by_n[u.source_n], prior)) for u in scored]
+    # A lead-in promises content it does not carry, a cross-reference or version note answers
+    # nothing: never evidence.
+    prose = sorted((u for u in units if u.kind != "code" and not _is_lead_in(u)), key=lambda u: -u.score)
     if not prose:
         return Evidence()
     answer = prose[0]
     home = by_n[answer.source_n]
-    codes = sorted((u for u in units if u.kind == "code"), key=lambda u: -u.score)
+    codes = sorted((u for u in units if _is_example(u)), key=lambda u: -u.score)
     code = next((c for c in codes if c.source_n == answer.source_n), None)
     if code is None:
         code = next(
@@ -193,11 +213,11 @@ def select_evidence(
         )
     seen = {answer.text.lower()}
     extra: list[Unit] = []
-    for u in prose[1:]:
+    for u in prose[1:]:  # lead-ins, cross-references and version notes are already out
         if len(extra) >= max_support or u.score < MIN_SUPPORT_SCORE:
             break
-        if u.text.lower() in seen or u.text.rstrip().endswith(":"):
-            continue  # a lead-in ("... the following loop:") promises content it does not carry
+        if u.text.lower() in seen:
+            continue
         seen.add(u.text.lower())
         extra.append(u)
     return Evidence(answer=answer, code=code, support=extra)

@@ -33,6 +33,8 @@ _CALL = re.compile(
     r"(?:\s+(?:built-in\s+)?(?P<noun>function|method|constructor|call))?"
 )
 _SUBSCRIPT = re.compile(r"`?\b[A-Za-z_]\w*\[[^\]\s]*:[^\]\s]*\]`?")
+_ASSIGNMENT = re.compile(r"[\w\])]\s*=\s*[\w\[({'\"]")
+_TYPE_NAMES = frozenset("list dict set frozenset tuple str bytes bytearray int float complex range object".split())
 _STARRED = re.compile(r"(?<![\w*])\*{1,2}[A-Za-z_]\w*")
 _INLINE_CODE = re.compile(r"`[^`]+`")
 _ARTICLE_FIX = re.compile(r"\b(a|an|the)\s+(a|an)\s+", re.IGNORECASE)
@@ -42,7 +44,8 @@ def _call_phrase(m: re.Match[str]) -> str:
     name = m.group("name")
     if "." in name:
         owner = name.split(".", 1)[0]
-        return f"a {owner} method" if owner.isidentifier() and owner.islower() else "a method"
+        # ``list.reverse()`` names a type; ``f.readline()`` names a variable of the example.
+        return f"a {owner} method" if owner in _TYPE_NAMES else "a method"
     return "a built-in function" if name.islower() else "a constructor"
 
 
@@ -82,7 +85,13 @@ def guiding_question(unit: Unit, section: str) -> str:
 
 def hint_candidates(evidence: Evidence) -> list[Unit]:
     """Prose units to build the hint from, best first (never code)."""
-    return [u for u in ([evidence.answer] if evidence.answer else []) + evidence.support if u.kind != "code"]
+    units = ([evidence.answer] if evidence.answer else []) + evidence.support
+    return [u for u in units if u.kind == "definition" or (u.kind == "sentence" and _reads_as_prose(u.text))]
+
+
+def _reads_as_prose(text: str) -> bool:
+    """A sentence, not a line of code that landed in prose (``squares = list(map(...))``)."""
+    return len(text.split()) >= 5 and not _ASSIGNMENT.search(text)
 
 
 def compose_hint(sentence: str, question: str, *, max_tokens: int) -> str:

@@ -10,10 +10,9 @@ from __future__ import annotations
 import asyncio
 
 import pytest
+from test_tutor_evidence import HITS
 
 from rag.tutor.citations import MARKER
-
-from test_tutor_evidence import HITS
 
 
 @pytest.fixture(scope="module")

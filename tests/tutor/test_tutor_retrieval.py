@@ -86,10 +86,10 @@ def test_labelled_hint_questions_never_get_the_full_solution(pipeline) -> None:
     """Every labelled hint question whose page is in this index: cited hint, no solution string."""
     import asyncio
 
+    from conftest import TEST_PAGES
+
     from rag.tutor.citations import MARKER
     from rag.tutor.eval.harness import leaks_solution, load_questions
-
-    from conftest import TEST_PAGES
 
     indexed = [p.split("/")[-1] for p in TEST_PAGES]
     hints = [

@@ -29,10 +29,10 @@ def evaluate_retrieval(pipeline: TutorPipeline, questions: Sequence[EvalQuestion
         turn = pipeline.prepare([{"role": "user", "content": q.question}], mode=q.mode)
         ms.append((time.perf_counter() - t0) * 1000)
         urls = [s.url for s in turn.sources]
-        hit = any(cites_expected(u, q.expected_urls) for u in urls)
+        hit = any(cites_expected(u, q.correct_urls) for u in urls)
         if q.kind == "answer":
             hits += hit
-            hit1 += bool(urls) and cites_expected(urls[0], q.expected_urls)
+            hit1 += bool(urls) and cites_expected(urls[0], q.correct_urls)
             answered += turn.refusal is None
         else:
             refused += turn.refusal is not None
