@@ -99,9 +99,19 @@ def _paragraphs(text: str) -> list[tuple[bool, str]]:
     return [(c, t.rstrip("\n") if c else t) for c, t in out]
 
 
+_ADMONITIONS = frozenset({"note", "warning", "see also", "tip", "important", "caution", "hint", "attention"})
+# A sentence a learner can read on its own starts or ends like one; "open for writing,
+# truncating the file first" (a table cell whose key was split off) does neither.
+_SENTENCE_START = re.compile(r"^[A-Z0-9`\"'“(]")
+
+
+def _reads_as_sentence(text: str) -> bool:
+    return bool(_SENTENCE_START.match(text) or _PROSE_END.search(text.strip()))
+
+
 def _is_term(para: str) -> bool:
     """A definition-list term: a short signature line without sentence punctuation."""
-    return len(para) <= 80 and "\n" not in para and not para.endswith((".", ":", "!", "?")) and bool(
+    return para.strip().lower() not in _ADMONITIONS and len(para) <= 80 and "\n" not in para and not para.endswith((".", ":", "!", "?")) and bool(
         _SIGNATURE.match(para)
     )
 
@@ -127,7 +137,7 @@ def split_units(source: Source) -> list[Unit]:
             i += 1
         else:
             for sent in split_sentences(para):
-                if len(content_terms(sent)) >= MIN_SENTENCE_TERMS:
+                if len(content_terms(sent)) >= MIN_SENTENCE_TERMS and _reads_as_sentence(sent):
                     units.append(Unit("sentence", sent, source.n, len(units)))
         i += 1
     return units
