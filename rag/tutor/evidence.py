@@ -167,6 +167,25 @@ def _default_embed(texts: Sequence[str]) -> np.ndarray:
     return embed(texts)
 
 
+class EmbeddingCache:
+    """Embeddings memoised for one request.
+
+    The faithfulness check compares each answer sentence with every unit of its cited
+    chunk, units that :func:`select_evidence` has just embedded; without the cache each
+    request embedded them again per sentence.
+    """
+
+    def __init__(self, embed_fn: EmbedFn | None = None) -> None:
+        self._embed = embed_fn or _default_embed
+        self._vectors: dict[str, np.ndarray] = {}
+
+    def __call__(self, texts: Sequence[str]) -> np.ndarray:
+        missing = [t for t in dict.fromkeys(texts) if t not in self._vectors]
+        if missing:
+            self._vectors.update(zip(missing, self._embed(missing), strict=True))
+        return np.stack([self._vectors[t] for t in texts])
+
+
 def score_units(question: str, units: Sequence[Unit], embed_fn: EmbedFn | None = None) -> list[Unit]:
     """Units with ``score`` = dense cosine (same MiniLM as the index) blended with lexical overlap.
 

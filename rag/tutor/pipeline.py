@@ -32,7 +32,7 @@ from rag.tutor.citations import (
     trailing_markers,
 )
 from rag.tutor.compose import compose_answer, stream_pieces, strip_code_blocks
-from rag.tutor.evidence import Evidence, select_evidence
+from rag.tutor.evidence import EmbeddingCache, EmbedFn, Evidence, select_evidence
 from rag.tutor.faithfulness import check_answer
 from rag.tutor.hint import compose_hint, guiding_question, hint_candidates, hint_sentence
 from rag.tutor.packing import pack_sources
@@ -150,18 +150,24 @@ class TutorPipeline:
             injections_removed=removed,
             retrieval_ms=retrieval_ms,
         )
-        # The lexical coverage gate guards the LLM composer; the evidence composer has a
-        # sharper gate of its own (MIN_EVIDENCE_SCORE, in evidence_answer).
-        if not sources or (not self._uses_evidence and cov < MIN_COVERAGE):
+        if self._uses_evidence and sources:
+            # Evidence is selected here, so the refusal is decided before anything is sent.
+            turn.embed_cache = EmbeddingCache()
+            turn.evidence = select_evidence(question, sources, embed_fn=turn.embed_cache, prior=s.tutor_source_prior)
+        # The evidence composer's gate is the best unit's relevance; the LLM composer's is
+        # the lexical coverage of the question's terms.
+        best = turn.evidence.answer.score if turn.evidence and turn.evidence.answer else 0.0
+        covered = best >= MIN_EVIDENCE_SCORE if self._uses_evidence else cov >= MIN_COVERAGE
+        if not sources or not covered:
             turn.refusal, turn.refusal_kind = REFUSAL_OFF_TOPIC, "off_topic"
-            turn.sources = []
+            turn.sources, turn.evidence = [], None
         else:
             history = turns[:-1] if turns and turns[-1][0] == "user" else turns
             turn.messages = build_messages(question, sources, mode, history)
         turn.prepare_ms = (time.perf_counter() - t0) * 1000
         log.info(
             "tutor.prepare mode=%s q_chars=%d turns=%d hits=%d sources=%d coverage=%.2f injections=%d "
-            "refusal=%s retrieval_ms=%.1f",
+            "best_evidence=%.2f refusal=%s retrieval_ms=%.1f",
             mode,
             len(question),
             len(turns),
@@ -169,6 +175,7 @@ class TutorPipeline:
             len(turn.sources),
             cov,
             removed,
+            best,
             turn.refusal_kind,
             retrieval_ms,
         )
@@ -211,16 +218,15 @@ class TutorPipeline:
         """
         t0 = time.perf_counter()
         budget = self._max_tokens(max_tokens)
-        evidence = select_evidence(turn.question, turn.sources, prior=self.settings.tutor_source_prior)
-        if evidence.answer is None or evidence.answer.score < MIN_EVIDENCE_SCORE:
-            # Retrieval always returns something; nothing in it answers this question.
-            turn.refusal, turn.refusal_kind, turn.sources = REFUSAL_OFF_TOPIC, "off_topic", []
-            return self.refusal_answer(turn)
+        embed = turn.embed_cache or EmbeddingCache()
+        evidence = turn.evidence or select_evidence(
+            turn.question, turn.sources, embed_fn=embed, prior=self.settings.tutor_source_prior
+        )
         dropped = 0
         if turn.mode == "hint":
-            text = self._hint_text(evidence, turn, budget)
+            text = self._hint_text(evidence, turn, budget, embed)
         else:
-            checked = check_answer(compose_answer(evidence, max_tokens=budget), turn.sources)
+            checked = check_answer(compose_answer(evidence, max_tokens=budget), turn.sources, embed_fn=embed)
             text, dropped = checked.text, len(checked.dropped)
         if not text:  # every sentence failed the faithfulness check: nothing supported to say
             turn.refusal, turn.refusal_kind, turn.sources = REFUSAL_OFF_TOPIC, "off_topic", []
@@ -247,11 +253,11 @@ class TutorPipeline:
         )
 
     @staticmethod
-    def _hint_text(evidence: Evidence, turn: PreparedTurn, budget: int) -> str:
+    def _hint_text(evidence: Evidence, turn: PreparedTurn, budget: int, embed: EmbedFn) -> str:
         """The first candidate whose masked hint sentence still passes the faithfulness check."""
         by_n = {s.n: s for s in turn.sources}
         for unit in hint_candidates(evidence):
-            sentence = check_answer(hint_sentence(unit), turn.sources).text
+            sentence = check_answer(hint_sentence(unit), turn.sources, embed_fn=embed).text
             if sentence:
                 return compose_hint(sentence, guiding_question(unit, by_n[unit.source_n].section), max_tokens=budget)
         return ""

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
+
+if TYPE_CHECKING:
+    from rag.tutor.evidence import EmbeddingCache, Evidence
 
 Mode = Literal["answer", "hint"]
 RefusalKind = Literal["harmful", "off_topic", "override", "empty"]
@@ -48,6 +51,8 @@ class PreparedTurn:
     injections_removed: int = 0
     retrieval_ms: float = 0.0
     prepare_ms: float = 0.0
+    evidence: Evidence | None = None  # evidence composer: selected in prepare, composed later
+    embed_cache: EmbeddingCache | None = field(default=None, repr=False)
 
 
 @dataclass(slots=True)
