@@ -131,8 +131,9 @@ def test_budget_drops_whole_units_never_cuts(pipeline, budget: int) -> None:
     assert ans.content.rstrip().endswith(("]", "].", "]:", "```")) or ans.content.rstrip()[-1] in ".!?]"
 
 
-def test_streamed_answer_equals_non_streamed(pipeline) -> None:
-    turn = pipeline.prepare([{"role": "user", "content": "How do I break out of a for loop?"}])
+@pytest.mark.parametrize("mode", ["answer", "hint"])
+def test_streamed_answer_equals_non_streamed(pipeline, mode: str) -> None:
+    turn = pipeline.prepare([{"role": "user", "content": "How do I break out of a for loop?"}], mode=mode)
     full = asyncio.run(pipeline.complete(turn))
 
     async def collect():
