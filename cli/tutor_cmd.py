@@ -158,7 +158,8 @@ def eval_tutor(
         from rag.store import close_clients
 
         close_clients()  # the tutor replica opens the local Qdrant store
-    out = out or get_settings().data_dir / "eval" / "tutor_eval.json"
+    settings = get_settings()
+    out = out or settings.data_dir / "eval" / "tutor_eval.json"
 
     def progress(r) -> None:  # noqa: ANN001 - EvalResult
         status = "ERROR " + r.error if r.error else f"refusal={r.refusal} cites={len(r.citations)} hit={r.hit}"
@@ -181,7 +182,6 @@ def eval_tutor(
         summary, results = run(url)
     if summary["errors"] == len(results):
         raise CLIError(f"every request failed (first: {results[0].error}); is the tutor at {url} healthy?")
-    settings = get_settings()
     meta = {
         "base_url": url,
         "max_tokens": max_tokens,
