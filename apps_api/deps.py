@@ -29,7 +29,7 @@ LEARNER_PERMISSIONS = frozenset({"course:read", "cart:write", "order:create", "e
 INSTRUCTOR_PERMISSIONS = LEARNER_PERMISSIONS | {"course:write"}
 ADMIN_PERMISSIONS = INSTRUCTOR_PERMISSIONS | {
     "course:write:any", "coupon:write", "ledger:read", "payment:refund", "payment:review",
-    "user:read:any", "user:admin", "outbox:relay", "order:read:any",
+    "user:read:any", "user:admin", "outbox:relay", "order:read:any", "fraud:rules",
 }
 ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
     "learner": LEARNER_PERMISSIONS, "instructor": INSTRUCTOR_PERMISSIONS, "admin": ADMIN_PERMISSIONS,

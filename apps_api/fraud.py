@@ -32,6 +32,8 @@ from pydantic import BaseModel, Field, SecretStr, ValidationError
 
 log = logging.getLogger("apps_api.fraud")
 Decision = Literal["approve", "review", "decline"]
+# after the rules a payment may also need a step-up (re-authentication) before capture
+FinalDecision = Literal["approve", "review", "step_up", "decline"]
 
 
 class _ScoreResponse(BaseModel):
@@ -61,11 +63,13 @@ class FraudRequest:
 
 @dataclass(frozen=True)
 class FraudDecision:
-    decision: Decision
+    decision: FinalDecision
     probability: float | None
     reasons: list[str] = field(default_factory=list)
     model_version: str = ""
     fallback: bool = False
+    rule: str | None = None  # the fraud rule that decided (apps_api.services.fraud_rules)
+    rule_action: str | None = None
 
 
 def fallback_decision(amount_minor: int, approve_max_minor: int, why: str) -> FraudDecision:

@@ -33,6 +33,7 @@ from apps_api.processor import SimulatedProcessor
 from apps_api.ratelimit import MemoryRateLimiter, RateLimiter, RedisRateLimiter
 from apps_api.routers import api_router, health
 from apps_api.security import make_hasher
+from apps_api.services.review_queue import ReviewQueueCollector
 from apps_api.state import AppState
 from apps_api.streaming.config import StreamingConfig
 from apps_api.streaming.runtime import build_runtime
@@ -95,6 +96,7 @@ def create_app(settings: Settings | None = None, config: ApiConfig | None = None
     configure_logging()
     state = build_state(settings, config, streaming or StreamingConfig())
     metrics = Metrics()
+    metrics.registry.register(ReviewQueueCollector(state.db))
     state.extras["metrics"] = metrics
 
     @contextlib.asynccontextmanager

@@ -199,6 +199,7 @@ class Payment(Base):
     __table_args__ = (
         CheckConstraint("refunded_minor <= captured_minor", name="ck_payment_refund_le_capture"),
         CheckConstraint("refunded_minor >= 0 AND captured_minor >= 0", name="ck_payment_nonneg"),
+        Index("ix_payments_status_created", "status", "created_at"),  # the review queue
     )
     id: Mapped[str] = mapped_column(String(40), primary_key=True)
     order_id: Mapped[str] = mapped_column(ForeignKey("orders.id"), index=True)
@@ -215,6 +216,16 @@ class Payment(Base):
     fraud_reasons: Mapped[list[str]] = mapped_column(JSON, default=list)
     fraud_model_version: Mapped[str | None] = mapped_column(String(80))
     fraud_fallback: Mapped[bool] = mapped_column(Boolean, default=False)
+    # the fraud rule that decided the payment (None when the model's decision stood)
+    fraud_rule: Mapped[str | None] = mapped_column(String(64))
+    fraud_rule_action: Mapped[str | None] = mapped_column(String(8))
+    # review queue: who holds the case, and the analyst's decision (a fraud label for training)
+    review_claimed_by: Mapped[str | None] = mapped_column(String(40))
+    review_claimed_at: Mapped[datetime | None] = mapped_column()
+    reviewed_by: Mapped[str | None] = mapped_column(String(40))
+    reviewed_at: Mapped[datetime | None] = mapped_column()
+    review_decision: Mapped[str | None] = mapped_column(String(8))
+    review_note: Mapped[str | None] = mapped_column(String(1000))
     processor_ref: Mapped[str | None] = mapped_column(String(80))
     failure_code: Mapped[str | None] = mapped_column(String(40))
     device_id: Mapped[str] = mapped_column(String(80), default="unknown")
@@ -223,6 +234,42 @@ class Payment(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
     refunds: Mapped[list[Refund]] = relationship(order_by="Refund.id", lazy="selectin")
+
+
+class FraudRule(Base):
+    """A fraud rule as analysts wrote it; parsed (and refused when malformed) on every write."""
+
+    __tablename__ = "fraud_rules"
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    name: Mapped[str] = mapped_column(String(64), unique=True)
+    condition: Mapped[str] = mapped_column(String(2000))
+    action: Mapped[str] = mapped_column(String(8))
+    reason: Mapped[str] = mapped_column(String(200), default="")
+    enabled: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_by: Mapped[str] = mapped_column(String(40))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ValueList(Base):
+    """A named set of values rules test with ``in @name`` (blocked devices, trusted learners)."""
+
+    __tablename__ = "fraud_value_lists"
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    name: Mapped[str] = mapped_column(String(64), unique=True)
+    description: Mapped[str] = mapped_column(String(200), default="")
+    created_by: Mapped[str] = mapped_column(String(40))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ValueListItem(Base):
+    __tablename__ = "fraud_value_list_items"
+    __table_args__ = (UniqueConstraint("list_id", "value"),)
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    list_id: Mapped[str] = mapped_column(ForeignKey("fraud_value_lists.id"), index=True)
+    value: Mapped[str] = mapped_column(String(200))
+    created_by: Mapped[str] = mapped_column(String(40))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 class Refund(Base):

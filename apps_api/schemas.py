@@ -24,6 +24,7 @@ EmailStr = Annotated[
 ]
 Password = Raw(256, min_length=8)
 LongText = Text(20_000)
+ReviewNote = Text(1000)
 Markdown = Text(100_000)
 
 
@@ -289,15 +290,19 @@ class PaymentOut(Out):
     method_ref: str
     amount_minor: int
     currency: str
-    status: Literal["created", "pending_review", "captured", "declined", "failed", "partially_refunded",
-                    "refunded"]
+    status: Literal["created", "pending_review", "requires_action", "captured", "declined", "failed",
+                    "partially_refunded", "refunded"]
     captured_minor: int
     refunded_minor: int
     fraud_probability: float | None
-    fraud_decision: Literal["approve", "review", "decline"] | None
+    fraud_decision: Literal["approve", "review", "step_up", "decline"] | None
     fraud_reasons: list[str]
     fraud_model_version: str | None
     fraud_fallback: bool
+    fraud_rule: str | None = None  # the fraud rule that decided, when one did
+    fraud_rule_action: Literal["allow", "block", "step_up", "review"] | None = None
+    review_decision: Literal["approve", "decline"] | None = None
+    reviewed_at: datetime | None = None
     failure_code: str | None
     created_at: datetime
     refunds: list[RefundOut]
@@ -332,6 +337,7 @@ class CheckoutOut(BaseModel):
 
 class ReviewIn(Strict):
     decision: Literal["approve", "decline"]
+    note: ReviewNote = ""  # kept with the decision, for audit
 
 
 # ------------------------------------------------------------------ ledger

@@ -75,11 +75,20 @@ def load_course_categories(settings: Settings) -> pd.DataFrame | None:
     return df.dropna().drop_duplicates().rename(columns={"course_id": "item_id"})
 
 
-def load_payments(settings: Settings) -> pd.DataFrame:
-    """The ``payments_labeled`` table in event-time order."""
+def load_payments(settings: Settings, labels_as_of: pd.Timestamp | None = None) -> pd.DataFrame:
+    """The ``payments_labeled`` table in event-time order, with analysts' review decisions
+    as of ``labels_as_of`` (default: now) as the fraud labels of the payments they decided.
+
+    ``label_source`` says where each label came from (``review`` or ``outcome``) and
+    ``label_timestamp`` when it became known, so a training run as of a past moment uses
+    exactly the labels known then (point-in-time correct).
+    """
+    from models.fraud_labels import apply_review_labels, review_labels
+
     df = pd.read_parquet(_table("payments_labeled", settings))
     df["event_timestamp"] = pd.to_datetime(df["event_timestamp"], utc=True)
-    return df.sort_values("event_timestamp").reset_index(drop=True)
+    df = df.sort_values("event_timestamp").reset_index(drop=True)
+    return apply_review_labels(df, review_labels(settings), labels_as_of)
 
 
 def fraud_training_frame(payments: pd.DataFrame, settings: Settings) -> tuple[pd.DataFrame, list[str], str]:
@@ -88,8 +97,9 @@ def fraud_training_frame(payments: pd.DataFrame, settings: Settings) -> tuple[pd
     try:
         from features.training import build_training_set
 
+        keys = ["payment_id"] if "payment_id" in payments.columns else []  # rows stay identifiable
         entity = payments[
-            ["learner_id", "device_id", "ip", "event_timestamp", "amount_minor", FRAUD_LABEL]
+            [*keys, "learner_id", "device_id", "ip", "event_timestamp", "amount_minor", FRAUD_LABEL]
         ].copy()
         for col in PAYMENT_CATEGORICALS:
             if col in payments.columns:

@@ -238,13 +238,22 @@ class PaymentAttempted(_PaymentBase):
 class PaymentAuthorized(_PaymentBase):
     event_type: Literal["payment.authorized"] = "payment.authorized"
     fraud_score: float | None = Field(default=None, ge=0, le=1)
-    decision: Literal["approve", "review", "decline", ""] = ""
+    decision: Literal["approve", "review", "step_up", "decline", ""] = ""
 
 
 class PaymentDeclined(_PaymentBase):
     event_type: Literal["payment.declined"] = "payment.declined"
     reason: str = ""
     fraud_score: float | None = Field(default=None, ge=0, le=1)
+
+
+class PaymentReviewed(_PaymentBase):
+    """An analyst decided a payment the fraud check held: the label the next training run
+    learns from, effective from this event's ``occurred_at`` (point-in-time correct)."""
+
+    event_type: Literal["payment.reviewed"] = "payment.reviewed"
+    decision: Literal["approve", "decline"]
+    is_fraud: int = Field(ge=0, le=1)
 
 
 # ---------------------------------------------------------------- tutor
@@ -279,6 +288,7 @@ EVENT_TYPES: dict[str, type[Event]] = {
         PaymentAttempted,
         PaymentAuthorized,
         PaymentDeclined,
+        PaymentReviewed,
         TutorMessage,
     )
 }
@@ -302,6 +312,7 @@ AnyEvent = Annotated[
     | PaymentAttempted
     | PaymentAuthorized
     | PaymentDeclined
+    | PaymentReviewed
     | TutorMessage,
     Field(discriminator="event_type"),
 ]

@@ -17,6 +17,7 @@ from apps_api.routers import (
     coupons,
     courses,
     enrollments,
+    fraud_ops,
     orders,
     payments,
     search,
@@ -27,5 +28,6 @@ from apps_api.streaming.router import router as streaming_router
 
 api_router = APIRouter()
 for _routes in (auth.router, users.router, courses.router, enrollments.router, cart.router, coupons.router,
-                orders.router, payments.router, admin.router, search.router, tutor.router, streaming_router):
+                orders.router, payments.router, admin.router, fraud_ops.router, search.router, tutor.router,
+                streaming_router):
     api_router.include_router(_routes)

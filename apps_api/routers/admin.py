@@ -46,10 +46,12 @@ def entries(_user: LedgerReader, session: ReadSessionDep,
 
 @router.post("/payments/{payment_id}/review", response_model=PaymentOut)
 async def review(payment_id: Annotated[str, Path(min_length=1, max_length=40)], body: ReviewIn,
-                 state: StateDep, _user: Annotated[Principal, Depends(require_permission("payment:review"))]
+                 state: StateDep, user: Annotated[Principal, Depends(require_permission("payment:review"))]
                  ) -> PaymentOut:
-    """Approve (capture) or decline a payment the fraud check held for review."""
-    await run_in_threadpool(payments.review_payment, state, payment_id, body.decision)
+    """Approve (capture) or decline a payment the fraud check held for review (the queue's
+    ``/admin/fraud/reviews/{id}/decision`` does the same, with claims)."""
+    await run_in_threadpool(payments.review_payment, state, payment_id, body.decision, reviewer_id=user.id,
+                            note=body.note)
     return PaymentOut.model_validate(payments.payment_view(state, payment_id))
 
 

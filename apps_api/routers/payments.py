@@ -41,3 +41,13 @@ async def create_refund(payment_id: Id, body: RefundIn, request: Request, state:
     return await idempotent_response(
         state, request, user.id, idempotency_key, data,
         lambda: payments.refund(state, payment_id, data["amount_minor"], data["reason"], user.id))
+
+
+@router.post("/payments/{payment_id}/authenticate", response_model=PaymentOut)
+async def authenticate(payment_id: Id, state: StateDep, user: CurrentUser) -> PaymentOut:
+    """The learner passed the step-up a fraud rule asked for (3-D Secure / OTP with the
+    processor, simulated here): the payment is captured."""
+    from fastapi.concurrency import run_in_threadpool
+
+    await run_in_threadpool(payments.complete_step_up, state, user.id, payment_id)
+    return PaymentOut.model_validate(payments.payment_view(state, payment_id))

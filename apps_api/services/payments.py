@@ -15,6 +15,7 @@ the processor so no charge is ever left unrecorded.
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 
 from sqlalchemy import select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -38,11 +39,13 @@ from apps_api.models import (
 )
 from apps_api.outbox import emit
 from apps_api.processor import ChargeResult
+from apps_api.services import fraud_rules
 from apps_api.services.commerce import lock_cart, quote
 from apps_api.state import AppState
 
 log = logging.getLogger("apps_api.payments")
-IN_FLIGHT = ("created", "pending_review", "captured", "partially_refunded", "refunded")
+REVIEW_CLAIM_TTL = timedelta(minutes=30)  # an analyst's claim on a case lapses after this
+IN_FLIGHT = ("created", "pending_review", "requires_action", "captured", "partially_refunded", "refunded")
 
 
 def _method_ref(payment: dict) -> str:
@@ -93,7 +96,7 @@ def _courses_being_paid(s: Session, learner_id: str, course_ids: list[str]) -> l
                      .join(Payment, Payment.order_id == Order.id)
                      .where(Order.learner_id == learner_id, Order.status == "pending",
                             OrderItem.course_id.in_(course_ids),
-                            Payment.status.in_(("created", "pending_review"))))
+                            Payment.status.in_(("created", "pending_review", "requires_action"))))
     return sorted({r[0] for r in rows})
 
 
@@ -180,24 +183,43 @@ def process_payment(state: AppState, payment_id: str) -> None:
                            method=pay.method, device_id=pay.device_id, ip=pay.ip, country=pay.country,
                            occurred_at=pay.created_at)
         method, ref, amount, currency = pay.method, pay.method_ref, pay.amount_minor, pay.currency
-    decision = state.fraud.score(req)
+    model_decision = state.fraud.score(req)
+    with state.db.read_session() as s:
+        decision = fraud_rules.apply_rules(s, req, model_decision)
     if decision.decision != "approve":
         with state.db.begin() as s:
             pay = s.get(Payment, payment_id)
             assert pay is not None
             _store_fraud(pay, decision)
             if decision.decision == "decline":
-                _declined(s, pay, "fraud_declined")
+                _declined(s, pay, "blocked_by_rule" if decision.rule else "fraud_declined")
+            elif decision.decision == "step_up":
+                pay.status = "requires_action"  # the learner re-authenticates, then we capture
             else:
                 pay.status = "pending_review"
         return
     charge_and_record(state, payment_id, method, ref, amount, currency, decision)
 
 
+def complete_step_up(state: AppState, learner_id: str, payment_id: str) -> None:
+    """The learner passed the step-up challenge: capture the payment the rule held."""
+    with state.db.begin() as s:
+        pay = s.scalar(select(Payment).where(Payment.id == payment_id).with_for_update())
+        if pay is None or pay.learner_id != learner_id:
+            raise ApiError(404, f"payment {payment_id} not found")
+        if pay.status != "requires_action":
+            raise ApiError(409, f"payment {payment_id} is {pay.status}; only a payment waiting for "
+                                "authentication (requires_action) can be authenticated")
+        pay.status, pay.updated_at = "created", utcnow()
+        method, ref, amount, currency = pay.method, pay.method_ref, pay.amount_minor, pay.currency
+    charge_and_record(state, payment_id, method, ref, amount, currency)
+
+
 def _store_fraud(pay: Payment, decision: FraudDecision) -> None:
     pay.fraud_probability, pay.fraud_decision = decision.probability, decision.decision
     pay.fraud_reasons, pay.fraud_model_version = decision.reasons, decision.model_version
     pay.fraud_fallback, pay.updated_at = decision.fallback, utcnow()
+    pay.fraud_rule, pay.fraud_rule_action = decision.rule, decision.rule_action
 
 
 def charge_and_record(state: AppState, payment_id: str, method: str, ref: str, amount: int,
@@ -262,17 +284,34 @@ def _record_charge(s: Session, state: AppState, pay: Payment, result: ChargeResu
          amount_minor=pay.amount_minor, currency=pay.currency)
 
 
-def review_payment(state: AppState, payment_id: str, decision: str) -> None:
-    """Admin decision on a payment held for review: approve -> capture, decline -> declined."""
+def review_payment(state: AppState, payment_id: str, decision: str, *, reviewer_id: str = "",
+                   note: str = "") -> None:
+    """Analyst decision on a payment held for review: approve -> capture, decline -> declined.
+
+    Refused (409) while another analyst holds the case (see ``review_queue.claim``). The
+    decision is recorded on the payment and emitted as ``payment.reviewed``: the fraud
+    label (decline = fraud) the next training run reads, effective from this moment.
+    """
+    now = utcnow()
     with state.db.begin() as s:
-        claimed = s.execute(update(Payment).where(Payment.id == payment_id, Payment.status == "pending_review")
+        free = (Payment.review_claimed_by.is_(None) | (Payment.review_claimed_by == reviewer_id)
+                | (Payment.review_claimed_at < now - REVIEW_CLAIM_TTL))
+        claimed = s.execute(update(Payment).where(Payment.id == payment_id, Payment.status == "pending_review", free)
                             .values(status="created" if decision == "approve" else "pending_review",
-                                    updated_at=utcnow()))
+                                    reviewed_by=reviewer_id or None, reviewed_at=now, review_decision=decision,
+                                    review_note=note or None, updated_at=now))
         pay = s.get(Payment, payment_id)
         if pay is None:
             raise ApiError(404, f"payment {payment_id} not found")
         if claimed.rowcount != 1:
+            if pay.status == "pending_review":
+                raise ApiError(409, f"payment {payment_id} is claimed by {pay.review_claimed_by}; "
+                                    "leave it to them or wait for the claim to expire")
             raise ApiError(409, f"payment {payment_id} is {pay.status}; only pending_review can be reviewed")
+        emit(s, "payment.reviewed", occurred_at=now, learner_id=pay.learner_id, payment_id=pay.id,
+             order_id=pay.order_id, amount_minor=pay.amount_minor, currency=pay.currency, method=pay.method,
+             device_id=pay.device_id, ip=pay.ip, country=pay.country, decision=decision,
+             is_fraud=1 if decision == "decline" else 0)
         if decision == "decline":
             _declined(s, pay, "declined_in_review")
             return
