@@ -20,6 +20,7 @@ from cli import (
     demo_cmd,
     etl_cmd,
     features_cmd,
+    fraud_cmd,
     models_cmd,
     pipeline_cmd,
     search_cmd,
@@ -46,7 +47,7 @@ for _name, _group in (
     ("index", crawl_cmd.index_app), ("etl", etl_cmd.app), ("features", features_cmd.app),
     ("api", api_cmd.app), ("db", api_cmd.db_app), ("tutor", tutor_cmd.app), ("eval", tutor_cmd.eval_app),
     ("streaming", streaming_cmd.app), ("bench", models_cmd.bench_app), ("models", models_cmd.app),
-    ("serve", serve_cmd.app),
+    ("serve", serve_cmd.app), ("fraud", fraud_cmd.app),
 ):
     app.add_typer(_group, name=_name)
 for _name, _command in (("search", search_cmd.search_cmd), ("demo-data", demo_cmd.demo_data),

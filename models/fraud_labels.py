@@ -47,10 +47,12 @@ def apply_review_labels(payments: pd.DataFrame, labels: pd.DataFrame,
     if labels.empty:
         return out
     known = labels if as_of is None else labels[labels["labeled_at"] <= pd.Timestamp(as_of)]
+    if known.empty:
+        return out
     latest = known.sort_values("labeled_at").drop_duplicates("payment_id", keep="last").set_index("payment_id")
     hit = out["payment_id"].isin(latest.index)
     ids = out.loc[hit, "payment_id"]
-    out.loc[hit, "is_fraud"] = latest.loc[ids, "is_fraud"].to_numpy()
+    out.loc[hit, "is_fraud"] = latest.loc[ids, "is_fraud"].to_numpy().astype(out["is_fraud"].dtype)
     out.loc[hit, "label_source"] = "review"
     out.loc[hit, "label_timestamp"] = latest.loc[ids, "labeled_at"].to_numpy()
     return out

@@ -140,10 +140,12 @@ def train_fraud_from_tables(
     settings: Settings, margin: float = 0.005, params: dict[str, Any] | None = None
 ) -> dict[str, Any]:
     """Train, register and gate the fraud scorer on ``payments_labeled`` plus ``fraud_v1`` features."""
+    from models.fraud_monitoring import served_window
     from models.training import train_and_register_fraud
 
     df, features, service = fraud_training_frame(load_payments(settings), settings)
     version = service.rsplit("_v", 1)[-1] if "_v" in service else "none"
+    _, served = served_window(df) if "event_timestamp" in df else (None, None)
     return train_and_register_fraud(
         df,
         FRAUD_LABEL,
@@ -154,4 +156,5 @@ def train_fraud_from_tables(
         amount_col="amount_minor",
         feature_service=service,
         feature_service_version=version,
+        served=served,
     )

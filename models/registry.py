@@ -24,7 +24,7 @@ at ``settings.mlflow_tracking_uri``, which owns artifact storage.
 from __future__ import annotations
 
 import tempfile
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -296,6 +296,7 @@ def promote_if_better(
     higher_is_better: bool = True,
     *,
     tracking_uri: str,
+    blockers: Sequence[str] = (),
 ) -> PromotionDecision:
     """The promotion gate.
 
@@ -304,6 +305,8 @@ def promote_if_better(
     side benefits from a friendlier split. Promotes when the challenger beats the champion
     by more than ``margin`` (absolute, in ``metric`` units), or when there is no champion.
     Both versions are read from, and the decision written to, the registry at ``tracking_uri``.
+    Any entry in ``blockers`` (a monitoring check that failed) refuses to replace a champion
+    and is named in the reason.
     """
     challenger_version = str(challenger_version)
     client = registry_client(tracking_uri)
@@ -325,6 +328,12 @@ def promote_if_better(
             f"challenger v{challenger_version} {metric}={c_score:.4f} {verdict} champion v{champ_version} "
             f"{metric}={champ_score:.4f} by the required margin {margin:g} (gain {gain:+.4f})"
         )
+    if promoted and blockers and champ_version is not None:
+        # e.g. drift of served traffic: a person looks before the champion is replaced. A first
+        # model is promoted anyway (no model at all is worse) with the blockers in its reason.
+        promoted, reason = False, f"promotion blocked: {'; '.join(blockers)} (metric gate: {reason})"
+    elif promoted and blockers:
+        reason = f"{reason}; promoted although {'; '.join(blockers)} (no champion to keep)"
     if promoted:
         client.set_registered_model_alias(name, CHAMPION, challenger_version)
     tags = {

@@ -106,8 +106,14 @@ def train_and_register_fraud(
     feature_service_version: str | None = None,
     with_baselines: bool = True,
     name: str = FRAUD_NAME,
+    served: pd.DataFrame | None = None,
 ) -> dict[str, Any]:
-    """Stratified holdout, torch model vs LR/LightGBM, calibration, log + register + gate on PR-AUC."""
+    """Stratified holdout, torch model vs LR/LightGBM, calibration, log + register + gate on PR-AUC.
+
+    ``served``: recently served payments (same columns). Their drift from the training
+    set, per feature and on the new model's scores, is logged (``drift_psi_*``) and past
+    the block threshold refuses the promotion (:mod:`models.fraud_monitoring`).
+    """
     from models.evaluation.fraud import calibration_curve, fraud_metrics
     from models.evaluation.plots import calibration_plot, figure_png, fraud_curves, history_plot
     from models.fraud import train_fraud_model
@@ -129,6 +135,14 @@ def train_and_register_fraud(
             scores[bname] = p
             for m, v in fraud_metrics(y_te, p).items():
                 metrics[f"baseline_{bname}_{m}"] = v
+    drift = None
+    if served is not None and len(served):
+        from models.fraud_monitoring import drift_report
+
+        drift = drift_report(train, served, features, model)
+        metrics.update({f"drift_psi_{k}": v for k, v in drift.features.items() if np.isfinite(v)})
+        if drift.score is not None and np.isfinite(drift.score):
+            metrics["drift_psi_score"] = drift.score
     curve = calibration_curve(y_te, proba)
     figures = {
         "pr_roc_curves": figure_png(fraud_curves(y_te, scores)),
@@ -158,8 +172,10 @@ def train_and_register_fraud(
         "pr_auc",
         margin,
         tracking_uri=str(settings.mlflow_tracking_uri or ""),
+        blockers=drift.blockers() if drift is not None else (),
     )
     return {
+        "drift": drift,
         "model": model,
         "metrics": metrics,
         "calibration_curve": curve,

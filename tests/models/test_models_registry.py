@@ -74,6 +74,13 @@ def test_promotion_gate_refuses_worse_and_accepts_better(settings, tracking_uri,
     tie = promote_if_better(NAME, v4.version, evaluate, "ndcg@10", margin=0.01, tracking_uri=tracking_uri)
     assert not tie.promoted
 
+    # a better model whose served traffic drifted does not replace the champion
+    v5 = _register(settings, train_recommender(train, {**GOOD, "factors": 16}), GOOD)
+    scores = iter([0.9, 0.1])  # the challenger is scored first, then the champion
+    blocked = promote_if_better(NAME, v5.version, lambda m: {"ndcg@10": next(scores)}, "ndcg@10", margin=0.01,
+                                tracking_uri=tracking_uri, blockers=["method drifted (PSI 0.400 >= 0.25)"])
+    assert not blocked.promoted and blocked.reason.startswith("promotion blocked: method drifted")
+
     champion, version = load_champion(NAME, tracking_uri=tracking_uri)
     assert version == v2.version
     users = train["user_id"].unique()[:10]
