@@ -53,6 +53,7 @@ BASE: dict[str, Any] = {
         if k not in {"n_models", "numeric_transform", "average_top_k", "numeric_embedding", "periodic_sigma"}
     },
     "patience": 4,
+    "tree_member": "none",  # this selection chose the network; the tree member came after it
 }
 
 Q = {"numeric_transform": "quantile"}

@@ -18,6 +18,7 @@ from models.artifacts import read_manifest, write_manifest
 from models.fraud.params import FraudParams
 from models.fraud.policy import DecisionPolicy
 from models.fraud.preprocess import Preprocessor
+from models.fraud.trees import TreeMember
 
 KIND = "fraud"
 FORMAT_VERSION = 1
@@ -33,6 +34,7 @@ class FraudModel:
     policy: DecisionPolicy
     metadata: dict[str, Any] = field(default_factory=dict)
     bins: list[list[float]] | None = None  # numeric bin edges, for piecewise embeddings
+    tree: TreeMember | None = None  # boosted-tree member blended in log-odds (models/fraud/trees.py)
 
     def __post_init__(self) -> None:
         self._nets: list[Any] | None = None
@@ -68,8 +70,8 @@ class FraudModel:
             torch.from_numpy(self.preprocessor.categorical_matrix(df)),
         )
 
-    def raw_logits(self, df: pd.DataFrame) -> np.ndarray:
-        """Uncalibrated ensemble logits (mean over members)."""
+    def network_logits(self, df: pd.DataFrame) -> np.ndarray:
+        """Uncalibrated logits of the network ensemble (mean over members)."""
         import torch
 
         self._check(df)
@@ -77,6 +79,14 @@ class FraudModel:
         with torch.no_grad():
             logits = [net(x_num, x_cat).numpy() for net in self._networks()]
         return np.mean(logits, axis=0).astype(float)
+
+    def raw_logits(self, df: pd.DataFrame) -> np.ndarray:
+        """Uncalibrated logits: the network ensemble, blended with the tree member when there is one."""
+        logits = self.network_logits(df)
+        if self.tree is None:
+            return logits
+        w = self.tree.weight
+        return (1.0 - w) * logits + w * self.tree.margin(df, self.preprocessor)
 
     def calibrated(self, logits: np.ndarray) -> np.ndarray:
         """Platt-scaled probabilities for raw ensemble logits."""
@@ -152,6 +162,7 @@ class FraudModel:
         path = Path(path)
         path.mkdir(parents=True, exist_ok=True)
         torch.save(self.state_dicts, path / "weights.pt")
+        tree = self.tree.save(path) if self.tree is not None else None
         return write_manifest(
             path,
             KIND,
@@ -163,6 +174,7 @@ class FraudModel:
             policy=self.policy.to_dict(),
             metadata=self.metadata,
             bins=self.bins,
+            tree=tree,
         )
 
     @classmethod
@@ -180,4 +192,5 @@ class FraudModel:
             policy=DecisionPolicy(**meta["policy"]),
             metadata=meta.get("metadata", {}),
             bins=meta.get("bins"),
+            tree=TreeMember.load(path, meta["tree"]) if meta.get("tree") else None,
         )

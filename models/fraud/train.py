@@ -98,6 +98,16 @@ def _check_params(p: FraudParams) -> None:
         raise TrainingInputError("cross_fit needs n_models >= 2 (one validation fold per member)")
     if p.average_top_k < 1:
         raise TrainingInputError(f"average_top_k must be at least 1, got {p.average_top_k}")
+    if p.tree_member not in ("xgboost", "none"):
+        raise TrainingInputError(f"tree_member {p.tree_member!r}: choose 'xgboost' or 'none'")
+    if not 0.0 <= p.tree_weight <= 1.0:
+        raise TrainingInputError(f"tree_weight must be in [0, 1], got {p.tree_weight}")
+    if p.tree_member == "xgboost":
+        import importlib.util
+
+        if importlib.util.find_spec("xgboost") is None:
+            raise TrainingInputError("tree_member 'xgboost' needs the xgboost package (pip install xgboost-cpu), "
+                                     "or pass tree_member='none' for the network alone")
 
 
 def _average_states(states: list[dict[str, Any]]) -> dict[str, Any]:
@@ -186,6 +196,12 @@ def train_fraud_model(
         states.append(state)
         histories.append(history)
 
+    tree = None
+    if p.tree_member != "none" and p.tree_weight > 0:
+        from models.fraud.trees import fit_tree_member
+
+        tree = fit_tree_member(df, y, pre, splits[0][0], splits[0][1], weight=p.tree_weight, seed=p.seed,
+                               num_threads=p.num_threads)
     model = FraudModel(
         params=p,
         features=features,
@@ -194,6 +210,7 @@ def train_fraud_model(
         calibration=(1.0, 0.0),
         policy=DecisionPolicy(0.5, 0.9),
         bins=bins,
+        tree=tree,
     )
     if p.cross_fit:
         # calibrate and pick thresholds on out-of-fold logits: every labelled row, each
@@ -206,6 +223,8 @@ def train_fraud_model(
             with torch.no_grad():
                 held_logits[va_idx] = net(x_all[v], c_all[v]).numpy()
         va_all = np.arange(len(y))
+        if tree is not None:  # the tree trained on member 0's rows: in-sample there, a small optimism
+            held_logits = (1 - tree.weight) * held_logits + tree.weight * tree.margin(df, pre)
     else:
         va_all = splits[0][1]
         held_logits = model.raw_logits(df.iloc[va_all])
@@ -222,6 +241,7 @@ def train_fraud_model(
         "positive_rate": float(y.mean()),
         "pos_weight": float(pw),
         "epochs": [len(h) for h in histories],
+        "tree_rounds": tree.rounds if tree is not None else 0,
         "val_pr_auc_history": histories[0],
         "val_metrics": fraud_metrics(y_va, val_proba),
         "train_seconds": round(time.perf_counter() - started, 3),

@@ -49,7 +49,8 @@ def make_payments(n: int = 4000, seed: int = 0) -> pd.DataFrame:
 
 
 FRAUD_FEATURES = ["amount", "country", "hour", "noise"]
-FAST_FRAUD = {
+FAST_FRAUD = {  # the defaults (tree member included) with one small, quick network member
+    "n_models": 1,
     "hidden": [32, 16],
     "max_epochs": 8,
     "patience": 3,

@@ -272,3 +272,25 @@ def test_baselines_share_the_split_and_learn_the_signal(split):
         assert base["seconds"][name] > 0
     with pytest.raises(ValueError, match="numeric features only"):
         train_baselines(train, "is_fraud", FRAUD_FEATURES, which=("xgboost",))
+
+
+def test_defaults_are_the_configuration_the_docs_report():
+    from models.bench import FRAUD_PRESET
+    from models.fraud import FraudParams
+
+    defaults = FraudParams()
+    assert {k: getattr(defaults, k) for k in FRAUD_PRESET} == FRAUD_PRESET
+    assert (defaults.tree_member, defaults.tree_weight) == ("xgboost", 0.5)
+    # explicit params still win, one field at a time
+    assert FraudParams.from_any({"n_models": 2}).n_models == 2 and FraudParams.from_any({}).n_models == 5
+
+
+def test_tree_member_is_blended_in_log_odds_and_can_be_turned_off(split, model):
+    _, test = split
+    assert model.tree is not None and model.tree.rounds >= 1
+    w = model.tree.weight
+    expected = (1 - w) * model.network_logits(test) + w * model.tree.margin(test, model.preprocessor)
+    np.testing.assert_allclose(model.raw_logits(test), expected)
+    alone = train_fraud_model(split[0], "is_fraud", FRAUD_FEATURES, {**FAST_FRAUD, "tree_member": "none"})
+    assert alone.tree is None
+    np.testing.assert_allclose(alone.raw_logits(test), alone.network_logits(test))
