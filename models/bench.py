@@ -20,8 +20,17 @@ from typing import Any
 
 # microsoft/recommenders, examples/06_benchmarks (MovieLens-100k, k=10), BPR (Cornac) row.
 MS_RECOMMENDERS_BPR = {"map": 0.132478, "ndcg@10": 0.441997, "precision@10": 0.388229, "recall@10": 0.212522}
-# Published XGBoost PR-AUC range on the ULB data (the bar the fraud benchmark is read against).
-PUBLISHED_XGBOOST_PR_AUC = (0.866, 0.884)
+# Published XGBoost PR-AUC (AUPRC) on the ULB data, each with its source and protocol. The
+# platform's own bar is 0.866 on the seed-42 stratified split (FRAUD_PR_AUC_GOAL).
+PUBLISHED_XGBOOST: list[dict[str, Any]] = [
+    {"pr_auc": 0.817, "source": "Sabado, Yu, Ricafort, IJLTEMAS XV(IV), 2026, doi:10.51583/IJLTEMAS.2026.150400092",
+     "protocol": "stratified 80/20, SMOTE on the training part, 3-fold CV tuning"},
+    {"pr_auc": 0.84, "source": "Zhetpisbay, Kuatbayeva, Universum 2(143), 2026, doi:10.32743/UniTech.2026.143.2.22067",
+     "protocol": "stratified cross-validation; tree ensembles 'above 0.84'"},
+    {"pr_auc": 0.8454, "source": "github.com/Rahilshah01/credit-card-fraud-detection (README)",
+     "protocol": "stratified 80/20 random_state=42, SMOTE, 100 trees depth 6"},
+]
+FRAUD_PR_AUC_GOAL = 0.866
 
 # Tuned on a validation split carved out of the *training* part (never the test part).
 RECSYS_PRESETS: dict[str, dict[str, Any]] = {
@@ -192,7 +201,7 @@ def run_fraud_benchmark(
         "n_train": int(len(train)),
         "n_test": int(len(test)),
         "test_frauds": int(y[te].sum()),
-        "reference": {"model": "published XGBoost", "pr_auc_range": list(PUBLISHED_XGBOOST_PR_AUC)},
+        "reference": {"model": "published XGBoost", "published": PUBLISHED_XGBOOST, "goal": FRAUD_PR_AUC_GOAL},
         "features": features,
         "params": {**asdict(model.params), "overrides": params or {}},
         "epochs": model.metadata["epochs"],

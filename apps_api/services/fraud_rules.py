@@ -55,7 +55,7 @@ def live_rule_set(session: Session) -> RuleSet:
     return RuleSet([r for r in rules if r.condition.lists <= set(lists)], lists)
 
 
-def apply_rules(session: Session, request: FraudRequest, model: FraudDecision) -> FraudDecision:
+def apply_rules(session: Session, request: FraudRequest, model: FraudDecision, instrument: str = "") -> FraudDecision:
     """The final decision: ``model``'s, unless an enabled rule decides (see ``models.fraud_rules``)."""
     try:
         rules = live_rule_set(session)
@@ -65,7 +65,7 @@ def apply_rules(session: Session, request: FraudRequest, model: FraudDecision) -
             amount_minor=request.amount_minor, currency=request.currency, method=request.method,
             device_id=request.device_id, ip=request.ip, country=request.country, learner_id=request.learner_id,
             occurred_at=request.occurred_at, score=model.probability, model_decision=model.decision,
-            scorer_fallback=model.fallback))
+            scorer_fallback=model.fallback, instrument=instrument))
     except SQLAlchemyError:
         log.exception("fraud rules could not be applied; the model's decision stands")
         return model

@@ -185,7 +185,7 @@ def process_payment(state: AppState, payment_id: str) -> None:
         method, ref, amount, currency = pay.method, pay.method_ref, pay.amount_minor, pay.currency
     model_decision = state.fraud.score(req)
     with state.db.read_session() as s:
-        decision = fraud_rules.apply_rules(s, req, model_decision)
+        decision = fraud_rules.apply_rules(s, req, model_decision, instrument=ref)
     if decision.decision != "approve":
         with state.db.begin() as s:
             pay = s.get(Payment, payment_id)

@@ -79,6 +79,10 @@ def stratified_split(y: np.ndarray, fraction: float, seed: int) -> tuple[np.ndar
 SCHEDULES = ("constant", "cosine", "onecycle")
 
 
+MIN_STEPS = 4  # optimizer steps per epoch, at least (see _fit_one)
+MIN_BATCH = 256
+
+
 def _check_params(p: FraudParams) -> None:
     from models.fraud.preprocess import TRANSFORMS
 
@@ -279,7 +283,10 @@ def _fit_one(
     neg_idx = torch.nonzero(y_tr <= 0.5).squeeze(1)
     n_neg = max(1, int(round(rate * len(neg_idx))))
     rows_per_epoch = len(pos_idx) + n_neg if rate < 1.0 else len(y_tr)
-    steps_per_epoch = max(1, -(-rows_per_epoch // p.batch_size))
+    # small data (the platform's own payments, not ULB): keep at least MIN_STEPS optimizer steps
+    # per epoch, or a 4,096-row batch over a few thousand sampled rows would train one step an epoch
+    batch_size = min(p.batch_size, max(MIN_BATCH, -(-rows_per_epoch // MIN_STEPS)))
+    steps_per_epoch = max(1, -(-rows_per_epoch // batch_size))
     sched: Any = None
     if p.lr_schedule == "cosine":
         sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=p.max_epochs)
@@ -302,8 +309,8 @@ def _fit_one(
         else:
             perm = torch.randperm(len(y_tr), generator=gen)
         n = len(perm)
-        for start in range(0, n, p.batch_size):
-            idx = perm[start : start + p.batch_size]
+        for start in range(0, n, batch_size):
+            idx = perm[start : start + batch_size]
             if len(idx) < 2:  # BatchNorm needs >1 row
                 continue
             opt.zero_grad()

@@ -57,6 +57,8 @@ def history_facts(history: pd.DataFrame) -> dict[str, np.ndarray]:
     model = (history["model_decision"].astype(str).to_numpy(dtype=object) if "model_decision" in history
              else np.full(n, "approve", dtype=object))
     facts: dict[str, np.ndarray] = {c: history[c].astype(str).to_numpy(dtype=str) for c in _TEXT}
+    facts["instrument"] = (history["instrument"].astype(str).to_numpy(dtype=str) if "instrument" in history
+                           else np.full(n, "", dtype=str))
     amount_minor = history["amount_minor"].to_numpy(dtype=float)
     facts.update(score=score, amount_minor=amount_minor, amount=amount_minor / 100.0,
                  hour=ts.dt.hour.to_numpy(dtype=float), model_decision=model,

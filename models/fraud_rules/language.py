@@ -46,6 +46,7 @@ FACTS: dict[str, str] = {
     "method": "text",  # card / upi / wallet
     "device_id": "text",
     "ip": "text",
+    "instrument": "text",  # the card token, UPI VPA or wallet id paid with ("" in histories without it)
     "country": "text",
     "learner_id": "text",
     "model_decision": "text",  # approve / review / decline from the model's policy
@@ -67,6 +68,7 @@ _TOKEN = re.compile(
 )
 _KEYWORDS = {"and", "or", "not", "in", "true", "false"}
 MAX_RULE_CHARS = 2000
+MAX_DEPTH = 40
 
 
 class RuleSyntaxError(ValueError):
@@ -120,6 +122,13 @@ class _Parser:
         self.i = 0
         self.lists: set[str] = set()
         self.facts: set[str] = set()
+        self.depth = 0
+
+    def nest(self) -> None:
+        """Refuse absurd nesting before Python's recursion limit turns it into a crash."""
+        self.depth += 1
+        if self.depth > MAX_DEPTH:
+            raise RuleSyntaxError(f"a condition nests at most {MAX_DEPTH} levels deep (parentheses, not, -)")
 
     # -- helpers
     def peek(self) -> _Tok:
@@ -150,6 +159,7 @@ class _Parser:
         return node
 
     def expr(self) -> _Node:
+        self.nest()
         left = self.conj()
         while self.accept("kw", "or"):
             right = self.conj()
@@ -165,6 +175,7 @@ class _Parser:
 
     def neg(self) -> _Node:
         if self.accept("kw", "not"):
+            self.nest()
             inner = _as_bool(self.neg(), "not")
             return (lambda env, lists: np.logical_not(inner(env, lists))), "bool"
         return self.compare()
@@ -254,6 +265,7 @@ class _Parser:
                 raise self.fail("')'")
             return node
         if tok.kind == "op" and tok.text == "-":
+            self.nest()
             inner = self.atom()
             if inner[1] != "number":
                 raise RuleSyntaxError(f"'-' applies to numbers, at position {tok.pos}")

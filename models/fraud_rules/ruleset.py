@@ -74,11 +74,12 @@ class RuleOutcome:
 
 def payment_facts(*, amount_minor: int, currency: str, method: str, device_id: str, ip: str, country: str,
                   learner_id: str, occurred_at: datetime, score: float | None, model_decision: str,
-                  scorer_fallback: bool) -> dict[str, Any]:
+                  scorer_fallback: bool, instrument: str = "") -> dict[str, Any]:
     """The facts of one payment, named as rules read them (see ``language.FACTS``)."""
     return {"score": float("nan") if score is None else float(score), "amount": amount_minor / 100.0,
             "amount_minor": float(amount_minor), "hour": float(occurred_at.hour), "currency": currency,
             "method": method, "device_id": device_id, "ip": ip, "country": country, "learner_id": learner_id,
+            "instrument": instrument,
             "model_decision": model_decision, "scorer_fallback": bool(scorer_fallback)}
 
 

@@ -68,6 +68,16 @@ def test_a_value_added_to_a_list_takes_effect_on_the_next_payment(api, world):
     api.req("DELETE", "/admin/fraud/lists/blocked_devices", "risk", expect=409)  # a rule reads it
 
 
+def test_a_blocked_card_is_blocked_whatever_the_device(api, world):
+    api.req("POST", "/admin/fraud/lists", "risk", json={"name": "blocked_cards", "values": ["tok_stolen"]},
+            expect=201)
+    api.req("POST", "/admin/fraud/rules", "risk", expect=201, json={
+        "name": "block_cards", "condition": "instrument in @blocked_cards", "action": "block", "enabled": True})
+    stolen = api.buy("ann", world["c1"], method={"method": "card", "card_token": "tok_stolen"})["payment"]
+    assert (stolen["status"], stolen["fraud_rule"]) == ("declined", "block_cards")
+    assert api.buy("ann", world["c2"])["payment"]["status"] == "captured"
+
+
 @pytest.mark.parametrize(("body", "says"), [
     ({"condition": "score >=", "action": "block"}, "expected a fact"),
     ({"condition": "amount > 'big'", "action": "block"}, "cannot compare number with text"),

@@ -57,6 +57,9 @@ def test_a_missing_score_never_fires_a_score_rule():
     ("country < 'IN'", "orders numbers"),
     ("score >= 0.5 0.6", "'and', 'or' or the end"),
     ("", "needs a condition"),
+    ("(" * 300 + "score > 1" + ")" * 300, "nests at most"),
+    ("not " * 300 + "score > 1", "nests at most"),
+    ("- " * 300 + "score > 1", "nests at most"),
 ])
 def test_malformed_conditions_are_refused_with_the_fix(source, says):
     with pytest.raises(RuleSyntaxError, match=says):
