@@ -179,9 +179,13 @@ def run_fraud_benchmark(
     proba = model.predict_proba(test)
     rows = [{"model": "suuupra_fraud", **fraud_metrics(y[te], proba), "train_s": train_s}]
     if model.tree is not None:  # the blend's parts, scored from the same trained model
-        rows.append({"model": "network_only", **fraud_metrics(y[te], model.network_logits(test)), "train_s": None})
-        rows.append({"model": "tree_only", **fraud_metrics(y[te], model.tree.margin(test, model.preprocessor)),
+        def sigmoid(z: np.ndarray) -> np.ndarray:  # fraud_metrics takes probabilities (it clips to [0, 1])
+            return 1.0 / (1.0 + np.exp(-z))
+
+        rows.append({"model": "network_only", **fraud_metrics(y[te], sigmoid(model.network_logits(test))),
                      "train_s": None})
+        rows.append({"model": "tree_only",
+                     **fraud_metrics(y[te], sigmoid(model.tree.margin(test, model.preprocessor))), "train_s": None})
     cost = expected_cost(y[te], proba, model.policy, amounts=test["Amount"].to_numpy())
     if baselines:
         from models.fraud.baselines import xgboost_available
@@ -206,6 +210,7 @@ def run_fraud_benchmark(
         "params": {**asdict(model.params), "overrides": params or {}},
         "epochs": model.metadata["epochs"],
         "tree_rounds": model.metadata.get("tree_rounds", 0),
+        "tree_weight": model.metadata.get("tree_weight", 0.0),
         "val_pr_auc": model.metadata["val_metrics"]["pr_auc"],
         "policy": model.policy.to_dict(),
         "policy_cost_on_test": cost,

@@ -104,8 +104,8 @@ def _check_params(p: FraudParams) -> None:
         raise TrainingInputError(f"average_top_k must be at least 1, got {p.average_top_k}")
     if p.tree_member not in ("xgboost", "none"):
         raise TrainingInputError(f"tree_member {p.tree_member!r}: choose 'xgboost' or 'none'")
-    if not 0.0 <= p.tree_weight <= 1.0:
-        raise TrainingInputError(f"tree_weight must be in [0, 1], got {p.tree_weight}")
+    if p.tree_weight != "auto" and not (isinstance(p.tree_weight, int | float) and 0.0 <= p.tree_weight <= 1.0):
+        raise TrainingInputError(f"tree_weight must be 'auto' or a number in [0, 1], got {p.tree_weight!r}")
     if p.tree_member == "xgboost":
         import importlib.util
 
@@ -201,10 +201,11 @@ def train_fraud_model(
         histories.append(history)
 
     tree = None
-    if p.tree_member != "none" and p.tree_weight > 0:
+    if p.tree_member != "none" and p.tree_weight != 0:
         from models.fraud.trees import fit_tree_member
 
-        tree = fit_tree_member(df, y, pre, splits[0][0], splits[0][1], weight=p.tree_weight, seed=p.seed,
+        tree = fit_tree_member(df, y, pre, splits[0][0], splits[0][1],
+                               weight=0.5 if p.tree_weight == "auto" else float(p.tree_weight), seed=p.seed,
                                num_threads=p.num_threads)
     model = FraudModel(
         params=p,
@@ -228,9 +229,15 @@ def train_fraud_model(
                 held_logits[va_idx] = net(x_all[v], c_all[v]).numpy()
         va_all = np.arange(len(y))
         if tree is not None:  # the tree trained on member 0's rows: in-sample there, a small optimism
-            held_logits = (1 - tree.weight) * held_logits + tree.weight * tree.margin(df, pre)
+            tree_held = tree.margin(df, pre)
+            tree.weight = _blend_weight(p, y, held_logits, tree_held, tree.weight)
+            held_logits = (1 - tree.weight) * held_logits + tree.weight * tree_held
     else:
         va_all = splits[0][1]
+        if tree is not None:
+            va_frame = df.iloc[va_all]
+            tree.weight = _blend_weight(p, y[va_all], model.network_logits(va_frame),
+                                        tree.margin(va_frame, pre), tree.weight)
         held_logits = model.raw_logits(df.iloc[va_all])
     y_va = y[va_all]
     model.calibration = _platt(held_logits, y_va)
@@ -246,6 +253,7 @@ def train_fraud_model(
         "pos_weight": float(pw),
         "epochs": [len(h) for h in histories],
         "tree_rounds": tree.rounds if tree is not None else 0,
+        "tree_weight": tree.weight if tree is not None else 0.0,
         "val_pr_auc_history": histories[0],
         "val_metrics": fraud_metrics(y_va, val_proba),
         "train_seconds": round(time.perf_counter() - started, 3),
@@ -337,6 +345,18 @@ def _fit_one(
     if len(top) > 1:
         return _average_states([t[2] for t in top]), history
     return best_state, history
+
+
+def _blend_weight(p: FraudParams, y: np.ndarray, net: np.ndarray, tree: np.ndarray, fixed: float) -> float:
+    """The tree's share of the blend: ``fixed`` unless ``tree_weight="auto"``, then the best of
+    0.25 / 0.5 / 0.75 by validation PR-AUC (the middle wins ties; a coarse grid, because a
+    validation slice holds only a few dozen frauds)."""
+    if p.tree_weight != "auto":
+        return fixed
+    from sklearn.metrics import average_precision_score
+
+    scores = {w: average_precision_score(y, (1 - w) * net + w * tree) for w in (0.5, 0.25, 0.75)}
+    return max(scores, key=lambda w: (round(scores[w], 4), w == 0.5))
 
 
 def _platt(logits: np.ndarray, y: np.ndarray) -> tuple[float, float]:

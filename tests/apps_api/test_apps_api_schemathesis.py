@@ -62,6 +62,9 @@ SCALE = max(1, int(os.environ.get("SUUUPRA_SCHEMATHESIS_SCALE", "1")))
 CHECKS = [not_a_server_error, status_code_conformance, response_schema_conformance, content_type_conformance,
           negative_data_rejection]
 ROLES = ("learner", "instructor", "admin")
+# Operations that call a service this test does not run (the tutor on Ray Serve): their 503
+# problem ("the tutor is unavailable; try again shortly") is the correct answer here.
+DEPENDENCY_DOWN = {"POST /api/v1/tutor/conversations/{conversation_id}/messages"}
 IDENTITIES = (*ROLES, "anonymous")  # anonymous: no Authorization header at all
 # Hypothesis examples per (operation, role): positive with seeded path ids, positive generated, negative.
 FUZZ_POSITIVE = 12 * SCALE
@@ -152,8 +155,13 @@ class Run:
     def validate(self, case: Any, response: Any, role: str, phase: str, **kwargs: Any) -> None:
         self.statuses.setdefault(phase, Counter())[response.status_code] += 1
         crash = self.app.pop()
+        checks = CHECKS
+        if response.status_code == 503 and case.operation.label in DEPENDENCY_DOWN:
+            # the documented answer while that dependency is down (it does not run in this test)
+            assert response.headers.get("content-type", "").startswith("application/problem+json")
+            checks = [c for c in CHECKS if c is not not_a_server_error]
         try:
-            case.validate_response(response, checks=CHECKS, **kwargs)
+            case.validate_response(response, checks=checks, **kwargs)
         except FailureGroup as group:
             for failure in group.exceptions:
                 detail = _first_lines(failure.message)
