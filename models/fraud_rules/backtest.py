@@ -98,11 +98,13 @@ def backtest(history: pd.DataFrame, rules: RuleSet, costs: BacktestCosts | None 
     facts = history_facts(history)
     y = history["is_fraud"].to_numpy(dtype=int)
     amount = facts["amount"]
-    days = pd.to_datetime(history["event_timestamp"], utc=True).dt.date.astype(str).to_numpy()
-    decision, deciding = rules.decide_many(facts)
+    ts = pd.to_datetime(history["event_timestamp"], utc=True)
+    days = ts.dt.date.astype(str).to_numpy()
+    hits = rules.matches(facts)
+    decision, deciding = rules.decide_many(facts, hits)
     per_rule = []
     for r in rules.rules:
-        hit = np.broadcast_to(np.asarray(r.condition(facts, rules.lists), dtype=bool), (len(y),))
+        hit = hits[r.name]
         decided = deciding == r.name
         per_rule.append({
             "rule": r.name, "action": r.action, "condition": r.condition.source,
@@ -113,7 +115,6 @@ def backtest(history: pd.DataFrame, rules: RuleSet, costs: BacktestCosts | None 
         })
     model_only = _outcome(facts["model_decision"], y, amount, days, c)
     with_rules = _outcome(decision, y, amount, days, c)
-    ts = pd.to_datetime(history["event_timestamp"], utc=True)
     per_day = (pd.DataFrame({"day": days, "review": decision == "review", "rules_review": (decision == "review")
                              & (deciding != "")}).groupby("day").sum())
     return {

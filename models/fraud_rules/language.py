@@ -226,19 +226,17 @@ class _Parser:
         raise self.fail("a value list (@name) or a list literal ['a', 'b']")
 
     def sum(self) -> _Node:
-        left = self.product()
-        while self.peek().kind == "op" and self.peek().text in ("+", "-"):
-            op = self.take().text
-            right = self.product()
-            left = _arith(op, left, right)
-        return left
+        return self.arithmetic(self.product, ("+", "-"))
 
     def product(self) -> _Node:
-        left = self.atom()
-        while self.peek().kind == "op" and self.peek().text in ("*", "/"):
+        return self.arithmetic(self.atom, ("*", "/"))
+
+    def arithmetic(self, operand: Callable[[], _Node], ops: tuple[str, ...]) -> _Node:
+        """``operand (op operand)*``, left-associative: one precedence level of arithmetic."""
+        left = operand()
+        while self.peek().kind == "op" and self.peek().text in ops:
             op = self.take().text
-            right = self.atom()
-            left = _arith(op, left, right)
+            left = _arith(op, left, operand())
         return left
 
     def atom(self) -> _Node:
@@ -311,23 +309,21 @@ def _comparison(op: str, left: _Node, right: _Node) -> Compiled:
     if kinds & {"text", "bool"} and op not in ("==", "!="):
         raise RuleSyntaxError(f"{op!r} orders numbers; text and true/false compare with == or !=")
     fn, a, b = _COMPARE[op], left[0], right[0]
-    if kinds == {"number"}:
-        def numeric(env: Env, lists: Lists) -> Any:
-            with np.errstate(invalid="ignore"):
-                return fn(np.asarray(a(env, lists), dtype=float), np.asarray(b(env, lists), dtype=float))
-        return numeric
-    return _binary(fn, a, b)
+    return _on_floats(fn, a, b) if kinds == {"number"} else _binary(fn, a, b)
 
 
 def _arith(op: str, left: _Node, right: _Node) -> _Node:
     if left[1] != "number" or right[1] != "number":
         raise RuleSyntaxError(f"{op!r} applies to numbers, not {left[1]} and {right[1]}")
-    fn, a, b = _ARITH[op], left[0], right[0]
+    return _on_floats(_ARITH[op], left[0], right[0]), "number"
 
+
+def _on_floats(fn: Any, a: Compiled, b: Compiled) -> Compiled:
+    """``fn`` over both sides as floats; NaN (a missing score) and x/0 give NaN / inf, never a warning."""
     def compute(env: Env, lists: Lists) -> Any:
         with np.errstate(divide="ignore", invalid="ignore"):
             return fn(np.asarray(a(env, lists), dtype=float), np.asarray(b(env, lists), dtype=float))
-    return compute, "number"
+    return compute
 
 
 def _membership(value: Compiled, members: Callable[[Lists], Container[str]]) -> Compiled:

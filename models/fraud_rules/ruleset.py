@@ -117,9 +117,17 @@ class RuleSet:
             return RuleOutcome(model, None, None, None, names)
         return RuleOutcome(ACTION_DECISION[strict.action], strict.name, strict.action, strict.reason, names)
 
-    def decide_many(self, facts: Mapping[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    def matches(self, facts: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
+        """Rule name -> which payments of a history its condition matches (a bool array each)."""
+        n = len(facts["model_decision"])
+        return {r.name: np.broadcast_to(np.asarray(r.condition(facts, self.lists), dtype=bool), (n,))
+                for r in self.rules}
+
+    def decide_many(self, facts: Mapping[str, np.ndarray],
+                    hits: Mapping[str, np.ndarray] | None = None) -> tuple[np.ndarray, np.ndarray]:
         """(decision, deciding rule or "") arrays for a history of payments, same precedence as
-        :meth:`decide`."""
+        :meth:`decide`; ``hits`` is :meth:`matches` when the caller has it already."""
+        hits = self.matches(facts) if hits is None else hits
         model = np.asarray(facts["model_decision"], dtype=object)
         n = len(model)
         decision, rule = model.copy(), np.full(n, "", dtype=object)
@@ -130,7 +138,7 @@ class RuleSet:
             (r for r in self.rules if r.action != "allow"),
             key=lambda r: -SEVERITY[ACTION_DECISION[r.action]])
         for r in ordered:
-            hit = np.broadcast_to(np.asarray(r.condition(facts, self.lists), dtype=bool), (n,))
+            hit = hits[r.name]
             if r.action == "allow":
                 take = hit & ~allowed
                 allowed |= hit
