@@ -130,7 +130,3 @@ class ReviewQueueOut(BaseModel):
     total: int
     stats: ReviewQueueStats
 
-
-class ReviewDecisionIn(Strict):
-    decision: Literal["approve", "decline"]
-    note: Text(1000) = ""  # type: ignore[valid-type]

@@ -11,11 +11,10 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Path, Query
 from fastapi.concurrency import run_in_threadpool
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from apps_api.db import utcnow
 from apps_api.deps import Principal, ReadSessionDep, StateDep, require_permission
-from apps_api.errors import ApiError
 from apps_api.fraud_schemas import (
     BacktestIn,
     BacktestOut,
@@ -24,15 +23,14 @@ from apps_api.fraud_schemas import (
     FraudRulePatch,
     ItemsAdded,
     ReviewCaseOut,
-    ReviewDecisionIn,
     ReviewQueueOut,
     ReviewQueueStats,
     ValueListIn,
     ValueListItemsIn,
     ValueListOut,
 )
-from apps_api.models import FraudRule, ValueList, ValueListItem
-from apps_api.schemas import PaymentOut
+from apps_api.models import FraudRule, ValueList
+from apps_api.schemas import PaymentOut, ReviewIn
 from apps_api.services import fraud_backtest, fraud_rules, payments, review_queue
 
 router = APIRouter(prefix="/admin/fraud", tags=["fraud operations"])
@@ -77,8 +75,8 @@ def delete_rule(name: Name, _user: RuleAdmin, state: StateDep) -> None:
 
 # ------------------------------------------------------------------ value lists
 def _list_out(session, vl: ValueList) -> ValueListOut:
-    size = session.scalar(select(func.count()).select_from(ValueListItem).where(ValueListItem.list_id == vl.id))
-    return ValueListOut(name=vl.name, description=vl.description, created_at=vl.created_at, size=int(size or 0),
+    return ValueListOut(name=vl.name, description=vl.description, created_at=vl.created_at,
+                        size=fraud_rules.list_size(session, vl),
                         values=[i.value for i in fraud_rules.list_items(session, vl)])
 
 
@@ -108,7 +106,7 @@ def add_items(name: Name, body: ValueListItemsIn, user: RuleAdmin, state: StateD
     with state.db.begin() as s:
         added = fraud_rules.add_items(s, user.id, name, body.values)
         s.flush()
-        return ItemsAdded(added=added, size=_list_out(s, fraud_rules.get_list(s, name)).size)
+        return ItemsAdded(added=added, size=fraud_rules.list_size(s, fraud_rules.get_list(s, name)))
 
 
 @router.delete("/lists/{name}/items/{value}", status_code=204)
@@ -177,11 +175,8 @@ def release(payment_id: PaymentId, user: Reviewer, state: StateDep) -> None:
 
 
 @router.post("/reviews/{payment_id}/decision", response_model=PaymentOut)
-async def decide(payment_id: PaymentId, body: ReviewDecisionIn, user: Reviewer, state: StateDep) -> PaymentOut:
+async def decide(payment_id: PaymentId, body: ReviewIn, user: Reviewer, state: StateDep) -> PaymentOut:
     """Approve (capture) or decline with a note; the decision is the payment's fraud label."""
     await run_in_threadpool(payments.review_payment, state, payment_id, body.decision, reviewer_id=user.id,
                             note=body.note)
-    view = payments.payment_view(state, payment_id)
-    if view is None:  # pragma: no cover - review_payment already 404s
-        raise ApiError(404, f"payment {payment_id} not found")
-    return PaymentOut.model_validate(view)
+    return PaymentOut.model_validate(payments.payment_view(state, payment_id))

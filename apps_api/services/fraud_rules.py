@@ -15,7 +15,7 @@ from __future__ import annotations
 import logging
 from dataclasses import replace
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
@@ -76,6 +76,15 @@ def apply_rules(session: Session, request: FraudRequest, model: FraudDecision, i
 
 
 # ------------------------------------------------------------------ rules CRUD
+def _add_unique(session: Session, row: FraudRule | ValueList, conflict: str) -> None:
+    """Insert ``row`` now; its unique name already taken is a 409 saying ``conflict``."""
+    session.add(row)
+    try:
+        session.flush()
+    except IntegrityError:
+        raise ApiError(409, conflict) from None
+
+
 def _checked(session: Session, name: str, condition: str, action: str, reason: str) -> Rule:
     try:
         rule = Rule.parse(name, condition, action, reason)
@@ -93,11 +102,7 @@ def create_rule(session: Session, actor_id: str, *, name: str, condition: str, a
     rule = _checked(session, name, condition, action, reason)
     row = FraudRule(id=new_id("frl"), name=rule.name, condition=rule.condition.source, action=rule.action,
                     reason=rule.reason, enabled=enabled, created_by=actor_id)
-    session.add(row)
-    try:
-        session.flush()
-    except IntegrityError:
-        raise ApiError(409, f"a rule named {name!r} already exists; update it with PATCH") from None
+    _add_unique(session, row, f"a rule named {name!r} already exists; update it with PATCH")
     return row
 
 
@@ -132,11 +137,7 @@ def create_list(session: Session, actor_id: str, name: str, description: str) ->
     except RuleSyntaxError:
         raise ApiError(422, f"list name {name!r} must be lower_snake_case (letters, digits, _)") from None
     row = ValueList(id=new_id("vl"), name=name, description=description, created_by=actor_id)
-    session.add(row)
-    try:
-        session.flush()
-    except IntegrityError:
-        raise ApiError(409, f"a value list named {name!r} already exists") from None
+    _add_unique(session, row, f"a value list named {name!r} already exists")
     return row
 
 
@@ -145,6 +146,11 @@ def get_list(session: Session, name: str) -> ValueList:
     if row is None:
         raise ApiError(404, f"value list @{name} not found")
     return row
+
+
+def list_size(session: Session, vl: ValueList) -> int:
+    return int(session.scalar(select(func.count()).select_from(ValueListItem)
+                              .where(ValueListItem.list_id == vl.id)) or 0)
 
 
 def list_items(session: Session, vl: ValueList, limit: int = 1000) -> list[ValueListItem]:

@@ -15,9 +15,9 @@ the processor so no charge is ever left unrecorded.
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
+from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import ColumnElement, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -45,6 +45,12 @@ from apps_api.state import AppState
 
 log = logging.getLogger("apps_api.payments")
 REVIEW_CLAIM_TTL = timedelta(minutes=30)  # an analyst's claim on a case lapses after this
+
+
+def case_open_to(analyst_id: str | None, now: datetime) -> ColumnElement[bool]:
+    """SQL condition: nobody holds a live claim on the payment, or ``analyst_id`` holds it."""
+    unclaimed = Payment.review_claimed_by.is_(None) | (Payment.review_claimed_at < now - REVIEW_CLAIM_TTL)
+    return unclaimed if analyst_id is None else unclaimed | (Payment.review_claimed_by == analyst_id)
 IN_FLIGHT = ("created", "pending_review", "requires_action", "captured", "partially_refunded", "refunded")
 
 
@@ -294,9 +300,8 @@ def review_payment(state: AppState, payment_id: str, decision: str, *, reviewer_
     """
     now = utcnow()
     with state.db.begin() as s:
-        free = (Payment.review_claimed_by.is_(None) | (Payment.review_claimed_by == reviewer_id)
-                | (Payment.review_claimed_at < now - REVIEW_CLAIM_TTL))
-        claimed = s.execute(update(Payment).where(Payment.id == payment_id, Payment.status == "pending_review", free)
+        claimed = s.execute(update(Payment).where(Payment.id == payment_id, Payment.status == "pending_review",
+                                                  case_open_to(reviewer_id, now))
                             .values(status="created" if decision == "approve" else "pending_review",
                                     reviewed_by=reviewer_id or None, reviewed_at=now, review_decision=decision,
                                     review_note=note or None, updated_at=now))

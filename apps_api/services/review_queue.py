@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session
 from apps_api.db import Database, utcnow
 from apps_api.errors import ApiError
 from apps_api.models import Payment
-from apps_api.services.payments import REVIEW_CLAIM_TTL
+from apps_api.services.payments import REVIEW_CLAIM_TTL, case_open_to
 
 log = logging.getLogger("apps_api.review_queue")
 Sort = Literal["risk", "age"]
@@ -45,7 +45,7 @@ def open_cases(session: Session, *, sort: Sort = "risk", country: str | None = N
     if min_score is not None:
         where.append(Payment.fraud_probability >= min_score)
     if unclaimed_only:
-        where.append(Payment.review_claimed_by.is_(None) | (Payment.review_claimed_at < utcnow() - REVIEW_CLAIM_TTL))
+        where.append(case_open_to(None, utcnow()))
     # unscored (fallback) cases count as risky: the model could not vouch for them
     risk = func.coalesce(Payment.fraud_probability, 1.0)
     order = ((risk.desc(), Payment.created_at.asc()) if sort == "risk" else (Payment.created_at.asc(), risk.desc()))
@@ -58,9 +58,8 @@ def open_cases(session: Session, *, sort: Sort = "risk", country: str | None = N
 def claim(session: Session, payment_id: str, analyst_id: str) -> Payment:
     """Take a case; 409 while another analyst's claim is live."""
     now = utcnow()
-    free = (Payment.review_claimed_by.is_(None) | (Payment.review_claimed_by == analyst_id)
-            | (Payment.review_claimed_at < now - REVIEW_CLAIM_TTL))
-    took = session.execute(update(Payment).where(Payment.id == payment_id, Payment.status == "pending_review", free)
+    took = session.execute(update(Payment).where(Payment.id == payment_id, Payment.status == "pending_review",
+                                                 case_open_to(analyst_id, now))
                            .values(review_claimed_by=analyst_id, review_claimed_at=now)).rowcount
     pay = session.get(Payment, payment_id)
     if pay is None:
