@@ -234,11 +234,13 @@ def train_fraud_model(
             held_logits = (1 - tree.weight) * held_logits + tree.weight * tree_held
     else:
         va_all = splits[0][1]
-        if tree is not None:
-            va_frame = df.iloc[va_all]
-            tree.weight = _blend_weight(p, y[va_all], model.network_logits(va_frame),
-                                        tree.margin(va_frame, pre), tree.weight)
-        held_logits = model.raw_logits(df.iloc[va_all])
+        va_frame = df.iloc[va_all]
+        if tree is not None:  # both parts scored once: the weight choice and the blend reuse them
+            net_va, tree_va = model.network_logits(va_frame), tree.margin(va_frame, pre)
+            tree.weight = _blend_weight(p, y[va_all], net_va, tree_va, tree.weight)
+            held_logits = (1 - tree.weight) * net_va + tree.weight * tree_va
+        else:
+            held_logits = model.raw_logits(va_frame)
     y_va = y[va_all]
     model.calibration = _platt(held_logits, y_va)
     val_proba = model.calibrated(held_logits)

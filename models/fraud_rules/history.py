@@ -25,6 +25,7 @@ from suuupra.settings import Settings
 
 log = logging.getLogger("models.fraud_rules")
 ScoreSource = Literal["auto", "champion", "recorded", "none"]
+_DECISION_BY_DECLINE_REASON = {"fraud_declined": "decline", "declined_in_review": "review"}
 
 
 def _recorded_scores(settings: Settings) -> pd.DataFrame:
@@ -35,14 +36,13 @@ def _recorded_scores(settings: Settings) -> pd.DataFrame:
         return pd.DataFrame(columns=["payment_id", "score", "model_decision"])
     ev = pd.read_parquet(path, columns=["event_type", "payment_id", "fraud_score", "decision", "reason"],
                          filters=[("event_type", "in", ["payment.authorized", "payment.declined"])])
+    # a decline says by its reason what the fraud check decided (a processor decline: approve);
+    # an authorization carries the decision itself
     declined = ev["event_type"] == "payment.declined"
-    decision = np.where(declined & (ev["reason"] == "fraud_declined"), "decline",
-                        np.where(declined & (ev["reason"] == "declined_in_review"), "review",
-                                 ev["decision"].fillna("").replace("", "approve")))
+    from_decline = ev["reason"].map(_DECISION_BY_DECLINE_REASON).fillna("approve")
+    from_authorization = ev["decision"].fillna("").replace("", "approve")
     out = pd.DataFrame({"payment_id": ev["payment_id"], "score": ev["fraud_score"].astype(float),
-                        "model_decision": np.where(declined & ~ev["reason"].isin(["fraud_declined",
-                                                                                   "declined_in_review"]),
-                                                   "approve", decision)})
+                        "model_decision": np.where(declined, from_decline, from_authorization)})
     return out.drop_duplicates("payment_id", keep="last")
 
 
@@ -54,8 +54,9 @@ def _champion_scores(history: pd.DataFrame, settings: Settings) -> pd.DataFrame:
     frame, _, _ = fraud_training_frame(history, settings)
     proba = model.predict_proba(frame)
     log.info("scored %d past payments with %s v%s", len(frame), FRAUD_NAME, version)
-    return pd.DataFrame({"payment_id": frame["payment_id"] if "payment_id" in frame else history["payment_id"],
-                         "score": proba, "model_decision": model.policy.decide(proba)})
+    # the training frame keeps payment_id (its rows may come back in another order)
+    return pd.DataFrame({"payment_id": frame["payment_id"], "score": proba,
+                         "model_decision": model.policy.decide(proba)})
 
 
 def payment_history(settings: Settings, *, score: ScoreSource = "auto", since: date | None = None,
